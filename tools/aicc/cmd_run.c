@@ -1,0 +1,111 @@
+/* aicc run: run a model on input_N.pb files; write output_N.pb files. */
+#include "cli.h"
+
+#include "frontend/onnx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: aicc run MODEL.onnx|MODEL.ir --inputs DIR [--outputs DIR] [--engine E]\n\n"
+    "Reads DIR/input_<i>.pb (TensorProto, SequenceProto or OptionalProto as\n"
+    "the model's inputs declare), runs the model and writes\n"
+    "OUTDIR/output_<i>.pb. Without --outputs it prints a summary of each\n"
+    "output. On any failure no output file is left behind.\n\n"
+    "options:\n"
+    "  --inputs DIR   folder with input_0.pb, input_1.pb, ... (required)\n"
+    "  --outputs DIR  folder to write output_<i>.pb into (created if missing)\n"
+    "  --engine E     engine to run on: interp (default)\n"
+    "  --time         print the run's wall time on stderr\n"
+    "  -h, --help     show this help\n";
+
+static void summarize(const char *name, const aicc_tensor *t) {
+  char d[128];
+  printf("%s: %s", name, aicc_tensor_describe(t, d, sizeof d));
+  if (t->kind == AICC_KIND_TENSOR && t->dtype != AICC_DTYPE_STRING) {
+    int64_t n = aicc_tensor_numel(t);
+    printf(" [");
+    for (int64_t i = 0; i < n && i < 8; i++) printf(i ? ", %.6g" : "%.6g", aicc_tensor_get_f64(t, i));
+    printf(n > 8 ? ", ...]" : "]");
+  }
+  printf("\n");
+}
+
+int aicc_cmd_run(int argc, char **argv) {
+  const char *model = NULL, *in_dir = NULL, *out_dir = NULL;
+  aicc_engine eng = AICC_ENGINE_INTERP;
+  bool timing = false;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (aicc_cli_is_help(a)) {
+      fputs(usage, stdout);
+      return 0;
+    }
+    bool has_val = i + 1 < argc;
+    if (strcmp(a, "--inputs") == 0 || strcmp(a, "--outputs") == 0) {
+      if (!has_val) return aicc_cli_usage_error("run", "%s needs a folder", a);
+      *(a[2] == 'i' ? &in_dir : &out_dir) = argv[++i];
+    } else if (strcmp(a, "--engine") == 0) {
+      if (!has_val) return aicc_cli_usage_error("run", "--engine needs a value");
+      if (!aicc_cli_engine_parse(argv[++i], &eng)) return 2;
+    } else if (strcmp(a, "--time") == 0) {
+      timing = true;
+    } else if (a[0] == '-') {
+      return aicc_cli_usage_error("run", "unknown option '%s'", a);
+    } else if (model) {
+      return aicc_cli_usage_error("run", "more than one model given");
+    } else {
+      model = a;
+    }
+  }
+  if (!model) return aicc_cli_usage_error("run", "no model given");
+  if (!in_dir) return aicc_cli_usage_error("run", "--inputs DIR is required");
+  aicc_model *m;
+  aicc_status s = aicc_cli_model_load(model, &m);
+  if (s) return aicc_cli_fail(s);
+  aicc_tensor **in = NULL;
+  int n_in = 0;
+  s = aicc_cli_inputs_load(m, in_dir, &in, &n_in);
+  if (s) {
+    aicc_model_destroy(m);
+    return aicc_cli_fail(s);
+  }
+  int n_out = (int)m->graph->outputs.len;
+  aicc_tensor **out = calloc((size_t)n_out + 1, sizeof *out);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  s = out ? aicc_cli_model_run(eng, m, in, n_in, out, n_out)
+          : aicc_errorf(AICC_ERR_NOMEM, "out of memory");
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  if (!s && timing)
+    fprintf(stderr, "aicc: run took %.3f ms\n",
+            (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+  if (!s && out_dir) {
+    if (mkdir(out_dir, 0777) != 0 && access(out_dir, W_OK) != 0)
+      s = aicc_errorf(AICC_ERR_IO, "%s: cannot create the output folder", out_dir);
+    int written = 0;
+    for (int i = 0; i < n_out && !s; i++, written++) {
+      char path[4096];
+      snprintf(path, sizeof path, "%s/output_%d.pb", out_dir, i);
+      s = aicc_onnx_value_save(path, m->graph->outputs.data[i]->name, out[i]);
+    }
+    if (s) /* leave nothing half-written: remove the outputs already saved */
+      for (int i = 0; i < written; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/output_%d.pb", out_dir, i);
+        unlink(path);
+      }
+  } else if (!s) {
+    for (int i = 0; i < n_out; i++) summarize(m->graph->outputs.data[i]->name, out[i]);
+  }
+  for (int i = 0; i < n_in; i++) aicc_tensor_release(in[i]);
+  for (int i = 0; out && i < n_out; i++) aicc_tensor_release(out[i]);
+  free(in);
+  free(out);
+  aicc_model_destroy(m);
+  return s ? aicc_cli_fail(s) : 0;
+}
