@@ -5,6 +5,8 @@
  * kernels compute in float32 or double as the ONNX reference does. */
 #include "ops/util.h"
 
+#include "interp/interp.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,6 +268,88 @@ static aicc_status la_kernel(aicc_kernel_ctx *c) {
   return NULL;
 }
 
+/* --- FlexAttention (ai.onnx.preview): softmax(mod(Q K^T * scale)) V with
+ * optional score_mod / prob_mod subgraphs applied to the whole score and
+ * probability tensors; GQA by repeating KV heads. --- */
+
+static aicc_status flex_infer(aicc_infer_ctx *c) {
+  if (!aicc_infer_has_rank(c, 0) || !aicc_infer_has_rank(c, 2)) return NULL;
+  const aicc_type *q = c->in[0], *v = c->in[2];
+  if (q->rank != 4 || v->rank != 4) return aicc_infer_error(c, AICC_ERR_SHAPE, "Q, K, V must be rank 4");
+  aicc_dim d[4] = {q->dims[0], q->dims[1], q->dims[2], v->dims[3]};
+  aicc_infer_set(c, 0, v->dtype, 4, d);
+  return NULL;
+}
+
+/* Runs a one-input, one-output modifier subgraph on x (takes x). */
+static aicc_status run_mod(aicc_kernel_ctx *c, const char *name, aicc_tensor **x) {
+  aicc_graph *g = aicc_node_attr_graph(c->node, name);
+  if (!g) return NULL;
+  aicc_tensor *out = NULL;
+  aicc_status s = aicc_interp_run_subgraph(c->interp, g, x, 1, &out, 1);
+  aicc_tensor_release(*x);
+  *x = out;
+  if (!s && !out) s = aicc_errorf(AICC_ERR_INTERNAL, "%s produced no value", name);
+  return s;
+}
+
+static aicc_status flex_kernel(aicc_kernel_ctx *c) {
+  const aicc_tensor *q = c->in[0], *k = c->in[1], *v = c->in[2];
+  if (q->rank != 4 || k->rank != 4 || v->rank != 4)
+    return aicc_kernel_error(c, AICC_ERR_SHAPE, "Q, K, V must be rank 4");
+  int64_t B = q->dims[0], Hq = q->dims[1], L = q->dims[2], E = q->dims[3];
+  int64_t Hkv = k->dims[1], S = k->dims[2], Ev = v->dims[3];
+  if (k->dims[0] != B || v->dims[0] != B || v->dims[1] != Hkv || v->dims[2] != S || k->dims[3] != E ||
+      Hkv <= 0 || Hq % Hkv)
+    return aicc_kernel_error(c, AICC_ERR_SHAPE, "Q/K/V shapes do not agree");
+  const aicc_attr *sa = aicc_node_attr(c->node, "scale");
+  double scale = sa ? sa->f : 1.0 / sqrt((double)E);
+  aicc_dtype cdt = aicc_node_attr_int(c->node, "softmax_precision", 0)
+                       ? (aicc_dtype)aicc_node_attr_int(c->node, "softmax_precision", 0)
+                       : (q->dtype == AICC_DTYPE_F64 ? AICC_DTYPE_F64 : AICC_DTYPE_F32);
+  int64_t sd[4] = {B, Hq, L, S}, G = Hq / Hkv;
+  aicc_tensor *sc;
+  AICC_TRY(aicc_tensor_create(cdt, 4, sd, &sc));
+  for (int64_t b = 0; b < B; b++)
+    for (int64_t h = 0; h < Hq; h++)
+      for (int64_t i = 0; i < L; i++)
+        for (int64_t j = 0; j < S; j++) {
+          double acc = 0;
+          for (int64_t e = 0; e < E; e++)
+            acc += aicc_tensor_get_f64(q, ((b * Hq + h) * L + i) * E + e) *
+                   aicc_tensor_get_f64(k, ((b * Hkv + h / G) * S + j) * E + e);
+          aicc_tensor_set_f64(sc, ((b * Hq + h) * L + i) * S + j, acc * scale);
+        }
+  aicc_status s = run_mod(c, "score_mod", &sc);
+  if (!s && (sc->kind != AICC_KIND_TENSOR || aicc_tensor_numel(sc) != B * Hq * L * S))
+    s = aicc_kernel_error(c, AICC_ERR_SHAPE, "score_mod must keep the score shape");
+  for (int64_t r = 0; !s && r < B * Hq * L; r++) {
+    double mx = -INFINITY, sum = 0;
+    for (int64_t j = 0; j < S; j++) mx = fmax(mx, aicc_tensor_get_f64(sc, r * S + j));
+    for (int64_t j = 0; j < S; j++) sum += exp(aicc_tensor_get_f64(sc, r * S + j) - mx);
+    for (int64_t j = 0; j < S; j++)
+      aicc_tensor_set_f64(sc, r * S + j, exp(aicc_tensor_get_f64(sc, r * S + j) - mx) / sum);
+  }
+  if (!s) s = run_mod(c, "prob_mod", &sc);
+  if (!s && (sc->kind != AICC_KIND_TENSOR || aicc_tensor_numel(sc) != B * Hq * L * S))
+    s = aicc_kernel_error(c, AICC_ERR_SHAPE, "prob_mod must keep the probability shape");
+  int64_t od[4] = {B, Hq, L, Ev};
+  aicc_tensor *y;
+  if (!s) s = aicc_kernel_output(c, 0, v->dtype, 4, od, &y);
+  for (int64_t b = 0; !s && b < B; b++)
+    for (int64_t h = 0; h < Hq; h++)
+      for (int64_t i = 0; i < L; i++)
+        for (int64_t e = 0; e < Ev; e++) {
+          double acc = 0;
+          for (int64_t j = 0; j < S; j++)
+            acc += aicc_tensor_get_f64(sc, ((b * Hq + h) * L + i) * S + j) *
+                   aicc_tensor_get_f64(v, ((b * Hkv + h / G) * S + j) * Ev + e);
+          aicc_tensor_set_f64(y, ((b * Hq + h) * L + i) * Ev + e, acc);
+        }
+  aicc_tensor_release(sc);
+  return s;
+}
+
 static const aicc_attr_spec swiglu_attrs[] = {AICC_A_FLOAT("alpha"), AICC_A_END};
 static const aicc_attr_spec scatter_attrs[] = {AICC_A_STRING("mode"), AICC_A_INT("axis"), AICC_A_END};
 static const aicc_attr_spec ccws_attrs[] = {AICC_A_STRING("activation"), AICC_A_END};
@@ -273,7 +357,12 @@ static const aicc_attr_spec la_attrs[] = {AICC_A_INT("chunk_size"), AICC_A_INT("
                                           AICC_A_INT("q_num_heads"), AICC_A_FLOAT("scale"),
                                           AICC_A_STRING("update_rule"), AICC_A_END};
 
+static const aicc_attr_spec flex_attrs[] = {
+    AICC_A_FLOAT("scale"), AICC_A_INT("softmax_precision"), {"score_mod", AICC_ATTR_GRAPH, false},
+    {"prob_mod", AICC_ATTR_GRAPH, false}, AICC_A_END};
+
 static const aicc_op ops[] = {
+    {"FlexAttention", "ai.onnx.preview", 1, 0, 3, 3, 1, 1, flex_attrs, flex_infer, flex_kernel},
     {"SwiGLU", "", 28, 0, 2, 2, 1, 1, swiglu_attrs, swiglu_infer, swiglu_kernel},
     {"TensorScatter", "", 24, 0, 2, 3, 1, 1, scatter_attrs, aicc_infer_same_as_input,
      tensor_scatter_kernel},
