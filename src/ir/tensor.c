@@ -1,6 +1,8 @@
 /* Runtime values: creation, reference counting, element access by dtype. */
 #include "ir/tensor.h"
 
+#include "ir/tensor_float.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,7 +113,7 @@ aicc_status aicc_tensor_optional_create(aicc_value_kind elem_kind, aicc_dtype dt
 aicc_status aicc_tensor_set_string(aicc_tensor *t, int64_t i, const char *s, size_t n) {
   char *c = malloc(n + 1);
   if (!c) return aicc_errorf(AICC_ERR_NOMEM, "out of memory");
-  memcpy(c, s, n);
+  if (n) memcpy(c, s, n);
   c[n] = 0;
   char **p = t->data;
   free(p[i]);
@@ -179,43 +181,13 @@ void aicc_tensor_release(aicc_tensor *t) {
 
 /* --- element access --- */
 
-/* Sub-byte element i of a packed buffer (little end first). */
+/* Sub-byte element i of a packed buffer (ONNX layout, low bits first). */
 static unsigned get_packed(const aicc_tensor *t, int64_t i, int bits) {
-  const uint8_t *p = t->data;
-  int per = 8 / bits;
-  return (p[i / per] >> ((i % per) * bits)) & ((1u << bits) - 1);
+  return aicc_packed_get(t->data, bits, i);
 }
 
 static void set_packed(aicc_tensor *t, int64_t i, int bits, unsigned v) {
-  uint8_t *p = t->data;
-  int per = 8 / bits;
-  int sh = (int)(i % per) * bits;
-  unsigned mask = ((1u << bits) - 1) << sh;
-  p[i / per] = (uint8_t)((p[i / per] & ~mask) | ((v << sh) & mask));
-}
-
-static int64_t sign_extend(unsigned v, int bits) {
-  return (v & (1u << (bits - 1))) ? (int64_t)v - (1 << bits) : (int64_t)v;
-}
-
-/* FLOAT4E2M1: sign, 2 exponent bits (bias 1), 1 mantissa bit; no inf/nan. */
-static double f4_to_double(unsigned v) {
-  static const double mag[8] = {0, 0.5, 1, 1.5, 2, 3, 4, 6};
-  return (v & 8) ? -mag[v & 7] : mag[v & 7];
-}
-
-static unsigned double_to_f4(double x) {
-  static const double mag[8] = {0, 0.5, 1, 1.5, 2, 3, 4, 6};
-  unsigned sign = signbit(x) ? 8 : 0;
-  double a = fabs(x);
-  if (isnan(a)) return sign | 7; /* no NaN: saturate */
-  unsigned best = 0;
-  for (unsigned k = 1; k < 8; k++) {
-    double d = fabs(a - mag[k]), db = fabs(a - mag[best]);
-    /* ties go to the even code (mantissa bit 0) */
-    if (d < db || (d == db && (k & 1) == 0)) best = k;
-  }
-  return sign | best;
+  aicc_packed_set(t->data, bits, i, v);
 }
 
 double aicc_tensor_get_f64(const aicc_tensor *t, int64_t i) {
@@ -229,8 +201,10 @@ double aicc_tensor_get_f64(const aicc_tensor *t, int64_t i) {
   case AICC_DTYPE_F8E4M3FNUZ:
   case AICC_DTYPE_F8E5M2:
   case AICC_DTYPE_F8E5M2FNUZ:
-  case AICC_DTYPE_F8E8M0: return aicc_f8_to_f32(t->dtype, ((const uint8_t *)p)[i]);
-  case AICC_DTYPE_F4E2M1: return f4_to_double(get_packed(t, i, 4));
+  case AICC_DTYPE_F8E8M0: return aicc_narrow_to_f32(t->dtype, ((const uint8_t *)p)[i]);
+  case AICC_DTYPE_F4E2M1: return aicc_narrow_to_f32(t->dtype, (uint8_t)get_packed(t, i, 4));
+  case AICC_DTYPE_F6E2M3:
+  case AICC_DTYPE_F6E3M2: return aicc_narrow_to_f32(t->dtype, (uint8_t)get_packed(t, i, 6));
   case AICC_DTYPE_U64: return (double)((const uint64_t *)p)[i];
   case AICC_DTYPE_C64: return ((const float *)p)[2 * i];
   case AICC_DTYPE_C128: return ((const double *)p)[2 * i];
@@ -252,9 +226,9 @@ int64_t aicc_tensor_get_i64(const aicc_tensor *t, int64_t i) {
   case AICC_DTYPE_U64: return (int64_t)((const uint64_t *)p)[i];
   case AICC_DTYPE_BOOL: return ((const uint8_t *)p)[i] != 0;
   case AICC_DTYPE_U4: return get_packed(t, i, 4);
-  case AICC_DTYPE_I4: return sign_extend(get_packed(t, i, 4), 4);
+  case AICC_DTYPE_I4: return aicc_sign_extend(get_packed(t, i, 4), 4);
   case AICC_DTYPE_U2: return get_packed(t, i, 2);
-  case AICC_DTYPE_I2: return sign_extend(get_packed(t, i, 2), 2);
+  case AICC_DTYPE_I2: return aicc_sign_extend(get_packed(t, i, 2), 2);
   case AICC_DTYPE_STRING: return strtoll(((char *const *)p)[i], NULL, 10);
   default: {
     double d = aicc_tensor_get_f64(t, i);
@@ -271,16 +245,16 @@ void aicc_tensor_set_f64(aicc_tensor *t, int64_t i, double v) {
   switch (t->dtype) {
   case AICC_DTYPE_F32: ((float *)p)[i] = (float)v; return;
   case AICC_DTYPE_F64: ((double *)p)[i] = v; return;
-  case AICC_DTYPE_F16: ((uint16_t *)p)[i] = aicc_f32_to_f16((float)v); return;
-  case AICC_DTYPE_BF16: ((uint16_t *)p)[i] = aicc_f32_to_bf16((float)v); return;
+  case AICC_DTYPE_F16: ((uint16_t *)p)[i] = aicc_f64_to_f16(v); return;
+  case AICC_DTYPE_BF16: ((uint16_t *)p)[i] = aicc_f64_to_bf16(v); return;
   case AICC_DTYPE_F8E4M3FN:
   case AICC_DTYPE_F8E4M3FNUZ:
   case AICC_DTYPE_F8E5M2:
   case AICC_DTYPE_F8E5M2FNUZ:
-  case AICC_DTYPE_F8E8M0:
-    ((uint8_t *)p)[i] = aicc_f32_to_f8(t->dtype, (float)v, true);
-    return;
-  case AICC_DTYPE_F4E2M1: set_packed(t, i, 4, double_to_f4(v)); return;
+  case AICC_DTYPE_F8E8M0: ((uint8_t *)p)[i] = aicc_f64_to_narrow(t->dtype, v, true); return;
+  case AICC_DTYPE_F4E2M1: set_packed(t, i, 4, aicc_f64_to_narrow(t->dtype, v, true)); return;
+  case AICC_DTYPE_F6E2M3:
+  case AICC_DTYPE_F6E3M2: set_packed(t, i, 6, aicc_f64_to_narrow(t->dtype, v, true)); return;
   case AICC_DTYPE_C64: ((float *)p)[2 * i] = (float)v; ((float *)p)[2 * i + 1] = 0; return;
   case AICC_DTYPE_C128: ((double *)p)[2 * i] = v; ((double *)p)[2 * i + 1] = 0; return;
   case AICC_DTYPE_BOOL: ((uint8_t *)p)[i] = v != 0; return;
