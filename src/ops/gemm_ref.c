@@ -2,7 +2,7 @@
  * (Van Zee & van de Geijn 2015, §3): pack a KC x NC panel of B and an MC x KC
  * block of A into micro-panels, then run an MR x NR register-tile kernel.
  * The kernel is written with GCC vector extensions and built twice, plain and
- * for AVX2+FMA,picked at run time. Not an op family. */
+ * for AVX2+FMA, picked at run time. Not an op family. */
 #include "ops/gemm_ref.h"
 
 #include "ops/registry.h"
