@@ -265,7 +265,8 @@ void aicc_tensor_set_f64(aicc_tensor *t, int64_t i, double v) {
     return;
   }
   default:
-    /* Integers: truncate toward zero like a C cast; NaN -> 0, saturate. */
+    /* Integers: truncate toward zero, NaN -> 0, clamp to the int64 range,
+     * then wrap to the width (numpy's astype on x86 does the same). */
     if (isnan(v)) v = 0;
     if (t->dtype == AICC_DTYPE_U64) {
       ((uint64_t *)p)[i] = v <= 0 ? 0 : v >= 1.8446744073709552e19 ? UINT64_MAX : (uint64_t)v;

@@ -1,7 +1,7 @@
 /* Building blocks of recent language models (opsets 24-28): SwiGLU,
- * TensorScatter (KV-cache writes), CausalConvWithState (depthwise causal
- * conv1d with carried state) and LinearAttention (recurrent linear attention
- * with linear / gated / delta / gated-delta state updates). Reference
+ * TensorScatter (KV-cache writes), LinearAttention (recurrent linear
+ * attention with linear / gated / delta / gated-delta state updates) and
+ * FlexAttention. (CausalConvWithState lives with the convolutions.) Reference
  * kernels compute in float32 or double as the ONNX reference does. */
 #include "ops/util.h"
 
@@ -75,64 +75,6 @@ static aicc_status tensor_scatter_kernel(aicc_kernel_ctx *c) {
                (size_t)(inner * esz));
       }
   }
-  return NULL;
-}
-
-/* --- CausalConvWithState --- */
-
-static bool parse_silu(const aicc_node *n, bool *silu) {
-  const char *a = aicc_node_attr_string(n, "activation", "none");
-  *silu = strcmp(a, "silu") == 0 || strcmp(a, "swish") == 0;
-  return *silu || strcmp(a, "none") == 0;
-}
-
-static aicc_status ccws_infer(aicc_infer_ctx *c) {
-  if (!aicc_infer_has_rank(c, 0) || !aicc_infer_has_rank(c, 1)) return NULL;
-  const aicc_type *x = c->in[0], *w = c->in[1];
-  if (x->rank != 3 || w->rank != 3)
-    return aicc_infer_error(c, AICC_ERR_SHAPE, "input and weight must be rank 3");
-  c->out[0] = *x;
-  if (c->n_out > 1) {
-    aicc_dim d[3] = {x->dims[0], x->dims[1], aicc_dim_unknown()};
-    if (aicc_dim_is_known(w->dims[2])) d[2] = aicc_dim_known(w->dims[2].size - 1);
-    aicc_infer_set(c, 1, x->dtype, 3, d);
-  }
-  return NULL;
-}
-
-static aicc_status ccws_kernel(aicc_kernel_ctx *c) {
-  const aicc_tensor *x = c->in[0], *w = c->in[1];
-  const aicc_tensor *bias = c->n_in > 2 ? c->in[2] : NULL, *past = c->n_in > 3 ? c->in[3] : NULL;
-  bool silu;
-  if (!parse_silu(c->node, &silu))
-    return aicc_kernel_error(c, AICC_ERR_INVALID, "activation must be none, silu or swish");
-  if (x->rank != 3 || w->rank != 3 || w->dims[0] != x->dims[1] || w->dims[1] != 1 || w->dims[2] < 1)
-    return aicc_kernel_error(c, AICC_ERR_SHAPE, "input [B, C, L] and weight [C, 1, k] expected");
-  int64_t B = x->dims[0], C = x->dims[1], L = x->dims[2], k = w->dims[2], P = L + k - 1;
-  if (past && (past->rank != 3 || past->dims[0] != B || past->dims[1] != C || past->dims[2] != k - 1))
-    return aicc_kernel_error(c, AICC_ERR_SHAPE, "past_state must be [B, C, k-1]");
-  aicc_tensor *y, *st = NULL;
-  AICC_TRY(aicc_kernel_output(c, 0, x->dtype, 3, x->dims, &y));
-  int64_t sd[3] = {B, C, k - 1};
-  if (c->n_out > 1 && c->want[1]) AICC_TRY(aicc_kernel_output(c, 1, x->dtype, 3, sd, &st));
-  double *pad = malloc(sizeof *pad * (size_t)(P ? P : 1));
-  if (!pad) return aicc_errorf(AICC_ERR_NOMEM, "out of memory");
-  for (int64_t b = 0; b < B; b++)
-    for (int64_t ch = 0; ch < C; ch++) {
-      for (int64_t j = 0; j < k - 1; j++)
-        pad[j] = past ? aicc_tensor_get_f64(past, (b * C + ch) * (k - 1) + j) : 0;
-      for (int64_t j = 0; j < L; j++) pad[k - 1 + j] = aicc_tensor_get_f64(x, (b * C + ch) * L + j);
-      double bv = bias ? aicc_tensor_get_f64(bias, ch) : 0;
-      for (int64_t t = 0; t < L; t++) {
-        double acc = bv;
-        for (int64_t j = 0; j < k; j++) acc += pad[t + j] * aicc_tensor_get_f64(w, ch * k + j);
-        if (silu) acc = acc / (1 + exp(-acc));
-        aicc_tensor_set_f64(y, (b * C + ch) * L + t, acc);
-      }
-      for (int64_t j = 0; st && j < k - 1; j++)
-        aicc_tensor_set_f64(st, (b * C + ch) * (k - 1) + j, pad[P - (k - 1) + j]);
-    }
-  free(pad);
   return NULL;
 }
 
@@ -352,7 +294,6 @@ static aicc_status flex_kernel(aicc_kernel_ctx *c) {
 
 static const aicc_attr_spec swiglu_attrs[] = {AICC_A_FLOAT("alpha"), AICC_A_END};
 static const aicc_attr_spec scatter_attrs[] = {AICC_A_STRING("mode"), AICC_A_INT("axis"), AICC_A_END};
-static const aicc_attr_spec ccws_attrs[] = {AICC_A_STRING("activation"), AICC_A_END};
 static const aicc_attr_spec la_attrs[] = {AICC_A_INT("chunk_size"), AICC_A_INT("kv_num_heads"),
                                           AICC_A_INT("q_num_heads"), AICC_A_FLOAT("scale"),
                                           AICC_A_STRING("update_rule"), AICC_A_END};
@@ -366,7 +307,6 @@ static const aicc_op ops[] = {
     {"SwiGLU", "", 28, 0, 2, 2, 1, 1, swiglu_attrs, swiglu_infer, swiglu_kernel},
     {"TensorScatter", "", 24, 0, 2, 3, 1, 1, scatter_attrs, aicc_infer_same_as_input,
      tensor_scatter_kernel},
-    {"CausalConvWithState", "", 27, 0, 2, 4, 1, 2, ccws_attrs, ccws_infer, ccws_kernel},
     {"LinearAttention", "", 27, 0, 3, 6, 1, 2, la_attrs, la_infer, la_kernel},
 };
 
