@@ -199,14 +199,16 @@ static aicc_status pow_kernel(aicc_kernel_ctx *c) {
 
 /* ---- comparisons and logic (bool results) ---- */
 
-#define CMP(name, op)                                                          \
+#define CMP_FNS(name, op)                                                      \
   static double f_##name(double a, double b) { return a op b; }                \
   static int64_t i_##name(int64_t a, int64_t b) { return a op b; }             \
-  static uint64_t u_##name(uint64_t a, uint64_t b) { return a op b; }          \
+  static uint64_t u_##name(uint64_t a, uint64_t b) { return a op b; }
+#define CMP(name, op)                                                          \
+  CMP_FNS(name, op)                                                            \
   static const binary_def name##_def = {f_##name, i_##name, u_##name, NULL,    \
                                         aicc_ew_dt_number, true};
 
-CMP(eq, ==)
+CMP_FNS(eq, ==) /* Equal also takes bools: its def is eqb_def below */
 CMP(lt, <)
 CMP(gt, >)
 CMP(le, <=)
