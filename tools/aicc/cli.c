@@ -65,8 +65,8 @@ aicc_status aicc_cli_model_load(const char *path, aicc_model **out) {
   *out = NULL;
   aicc_model *m = NULL;
   if (ends_with(path, ".ir")) {
-    char *text;
-    size_t len;
+    char *text = NULL;
+    size_t len = 0;
     AICC_TRY(read_file(path, &text, &len));
     aicc_status s = aicc_model_parse(text, len, path, &m);
     free(text);

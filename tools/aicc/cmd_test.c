@@ -84,7 +84,7 @@ static bool run_set(aicc_engine eng, const aicc_model *m, const char *set_dir,
     char line[4096];
     size_t k = 0;
     for (int i = 0; i < n_out && pass; i++) {
-      char path[4096];
+      char path[4096 + 32];
       snprintf(path, sizeof path, "%s/output_%d.pb", set_dir, i);
       aicc_value_kind kind = m->graph->outputs.data[i]->type.kind;
       s = aicc_onnx_value_load(path, kind == AICC_KIND_NONE ? AICC_KIND_TENSOR : kind, &ref[i]);
