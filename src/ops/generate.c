@@ -1,14 +1,15 @@
 /* Ops that generate values: Range, CumSum, CumProd, and the random ops RandomNormal,
  * RandomUniform, RandomNormalLike, RandomUniformLike, Bernoulli, Multinomial.
  * Random ops use xoshiro256** (Blackman & Vigna 2018) seeded by the "seed"
- * attribute through splitmix64; without a seed each run draws a fresh one,
- * as the spec allows. They cannot reproduce numpy's streams. */
+ * attribute through splitmix64. Without a seed the stream is still fixed
+ * (derived from the node's first output name), so runs are reproducible and
+ * two random nodes differ; the spec lets the implementation pick the seed.
+ * They cannot reproduce numpy's streams. */
 #include "ops/util_elem.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* ---- Range ---- */
 
@@ -171,11 +172,9 @@ static void rng_seed(rng *r, const aicc_kernel_ctx *c) {
   if (a && !isnan(a->f)) {
     x = (uint64_t)(int64_t)a->f;
   } else {
-    /* Unseeded: fresh per call (time, node and output slot addresses). */
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ (uint64_t)(uintptr_t)c->out ^
-        ((uint64_t)c->node->id << 40);
+    /* Unseeded: FNV-1a of the first output's name, a stable per-node seed. */
+    x = 1469598103934665603ull;
+    for (const char *p = c->node->outputs[0]->name; *p; p++) x = (x ^ (unsigned char)*p) * 1099511628211ull;
   }
   for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
 }
