@@ -8,7 +8,7 @@
 struct aicc_arena_chunk {
   aicc_arena_chunk *next;
   size_t size, pos;
-  _Alignas(64) unsigned char data[];
+  unsigned char data[];
 };
 
 enum { FIRST_CHUNK = 4096, MAX_CHUNK = 1 << 24 };
@@ -33,7 +33,9 @@ void *aicc_arena_alloc(aicc_arena *a, size_t size, size_t align) {
   if (align == 0) align = 1;
   aicc_arena_chunk *c = a->head;
   if (c) {
-    size_t p = (c->pos + align - 1) & ~(align - 1);
+    /* Align the address, not the offset: malloc gives only 16-byte chunks. */
+    uintptr_t base = (uintptr_t)c->data;
+    size_t p = (size_t)(((base + c->pos + align - 1) & ~(uintptr_t)(align - 1)) - base);
     if (p <= c->size && size <= c->size - p) {
       c->pos = p + size;
       a->used += size;

@@ -2,6 +2,7 @@
  * Op-specific knowledge stays in src/ops/; here only the registry lookup. */
 #include "ir/graph.h"
 
+#include "ir/text.h"
 #include "ops/registry.h"
 
 #include <stdio.h>
@@ -61,43 +62,8 @@ bool aicc_type_equal(const aicc_type *a, const aicc_type *b) {
 }
 
 const char *aicc_type_describe(const aicc_type *t, char *buf, size_t n) {
-  size_t k = 0;
-#define PUT(...)                                                               \
-  do {                                                                         \
-    if (k < n) k += (size_t)snprintf(buf + k, n - k, __VA_ARGS__);             \
-  } while (0)
-  if (t->kind == AICC_KIND_NONE) {
-    PUT("?");
-    return buf;
-  }
-  int close = 0;
-  if (t->kind == AICC_KIND_OPTIONAL) {
-    PUT("opt<");
-    close++;
-    if (t->elem_kind == AICC_KIND_SEQUENCE) {
-      PUT("seq<");
-      close++;
-    }
-  } else if (t->kind == AICC_KIND_SEQUENCE) {
-    PUT("seq<");
-    close++;
-  }
-  PUT("%s", aicc_dtype_text(t->dtype));
-  if (t->rank < 0) {
-    PUT("[*]");
-  } else {
-    PUT("[");
-    for (int i = 0; i < t->rank; i++) {
-      if (i) PUT(",");
-      if (t->dims[i].sym) PUT("%s", t->dims[i].sym);
-      else if (t->dims[i].size < 0) PUT("?");
-      else PUT("%lld", (long long)t->dims[i].size);
-    }
-    PUT("]");
-  }
-  while (close--) PUT(">");
-#undef PUT
-  return buf;
+  /* One spelling for types in messages and in the text form. */
+  return aicc_text_type_print(t, buf, n);
 }
 
 const char *aicc_attr_kind_name(aicc_attr_kind k) {
