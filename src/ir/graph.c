@@ -379,7 +379,7 @@ aicc_status aicc_graph_toposort(aicc_graph *g) {
         goto done;
       }
   }
-  memcpy(g->nodes.data, order, sizeof *order * n);
+  if (n) memcpy(g->nodes.data, order, sizeof *order * n);
   for (size_t i = 0; i < n && !st; i++) {
     aicc_node *nd = g->nodes.data[i];
     for (int a = 0; a < nd->n_attrs && !st; a++) {
@@ -455,6 +455,10 @@ const aicc_tensor *aicc_node_attr_tensor(const aicc_node *n, const char *name) {
 
 const char *aicc_node_describe(const aicc_node *n, char *buf, size_t len) {
   const char *path = n->graph->model->path;
-  snprintf(buf, len, "%s%snode '%s' (%s)", path, *path ? ": " : "", n->name, n->op_type);
+  if (*n->name || n->n_outputs == 0)
+    snprintf(buf, len, "%s%snode '%s' (%s)", path, *path ? ": " : "", n->name, n->op_type);
+  else /* unnamed (common in exported models): name it by its first output */
+    snprintf(buf, len, "%s%snode producing '%s' (%s)", path, *path ? ": " : "",
+             n->outputs[0]->name, n->op_type);
   return buf;
 }
