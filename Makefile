@@ -47,11 +47,10 @@ test: build
 demo: build
 	$(PYTHON) scripts/demo.py --build $(BUILD) --engine $(ENGINE)
 
-# ASan + UBSan build of the same suite (leaks fail the run).
+# ASan + UBSan build of the same suite (leaks fail the run). `make test` runs
+# it too, as the test suite_asan (tests/suites/CMakeLists.txt).
 asan: setup
-	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAICC_SANITIZE=ON $(CMAKE_FLAGS)
-	cmake --build $(BUILD_ASAN)
-	$(call run_ctest,$(BUILD_ASAN))
+	SUITES=asan BUILD_ASAN=$(BUILD_ASAN) scripts/test-suites
 
 # libFuzzer targets (clang), each run for FUZZ_SECONDS from its seed corpus in
 # tests/fuzz/corpus/<name>/ (fuzz_<name> executables; new inputs go to the build
