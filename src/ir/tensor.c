@@ -181,13 +181,18 @@ void aicc_tensor_release(aicc_tensor *t) {
 
 /* --- element access --- */
 
-/* Sub-byte element i of a packed buffer (ONNX layout, low bits first). */
-static unsigned get_packed(const aicc_tensor *t, int64_t i, int bits) {
-  return aicc_packed_get(t->data, bits, i);
-}
+/* Element access follows numpy's conversions exactly (the reference the
+ * ONNX test data comes from): one rounding from double to f16, through f32
+ * to bf16 and the narrow floats (ml_dtypes), truncation toward zero to
+ * integers with NaN and out-of-range values giving INT64_MIN (x86 numpy),
+ * then wrapping to the integer's width. */
 
-static void set_packed(aicc_tensor *t, int64_t i, int bits, unsigned v) {
-  aicc_packed_set(t->data, bits, i, v);
+int64_t aicc_f64_to_i64_wrap(double d, bool dst_unsigned) {
+  if (isnan(d)) return INT64_MIN;
+  d = trunc(d);
+  if (d >= -9223372036854775808.0 && d < 9223372036854775808.0) return (int64_t)d;
+  if (dst_unsigned && d >= 0 && d < 18446744073709551616.0) return (int64_t)(uint64_t)d;
+  return INT64_MIN;
 }
 
 double aicc_tensor_get_f64(const aicc_tensor *t, int64_t i) {
@@ -202,9 +207,9 @@ double aicc_tensor_get_f64(const aicc_tensor *t, int64_t i) {
   case AICC_DTYPE_F8E5M2:
   case AICC_DTYPE_F8E5M2FNUZ:
   case AICC_DTYPE_F8E8M0: return aicc_narrow_to_f32(t->dtype, ((const uint8_t *)p)[i]);
-  case AICC_DTYPE_F4E2M1: return aicc_narrow_to_f32(t->dtype, (uint8_t)get_packed(t, i, 4));
-  case AICC_DTYPE_F6E2M3:
-  case AICC_DTYPE_F6E3M2: return aicc_narrow_to_f32(t->dtype, (uint8_t)get_packed(t, i, 6));
+  case AICC_DTYPE_F4E2M1: return aicc_f4e2m1_to_f32((uint8_t)aicc_packed_get(p, 4, i));
+  case AICC_DTYPE_F6E2M3: return aicc_f6e2m3_to_f32((uint8_t)aicc_packed_get(p, 6, i));
+  case AICC_DTYPE_F6E3M2: return aicc_f6e3m2_to_f32((uint8_t)aicc_packed_get(p, 6, i));
   case AICC_DTYPE_U64: return (double)((const uint64_t *)p)[i];
   case AICC_DTYPE_C64: return ((const float *)p)[2 * i];
   case AICC_DTYPE_C128: return ((const double *)p)[2 * i];
@@ -225,18 +230,16 @@ int64_t aicc_tensor_get_i64(const aicc_tensor *t, int64_t i) {
   case AICC_DTYPE_U32: return ((const uint32_t *)p)[i];
   case AICC_DTYPE_U64: return (int64_t)((const uint64_t *)p)[i];
   case AICC_DTYPE_BOOL: return ((const uint8_t *)p)[i] != 0;
-  case AICC_DTYPE_U4: return get_packed(t, i, 4);
-  case AICC_DTYPE_I4: return aicc_sign_extend(get_packed(t, i, 4), 4);
-  case AICC_DTYPE_U2: return get_packed(t, i, 2);
-  case AICC_DTYPE_I2: return aicc_sign_extend(get_packed(t, i, 2), 2);
+  case AICC_DTYPE_U4: return aicc_packed_get(p, 4, i);
+  case AICC_DTYPE_I4: return aicc_sign_extend(aicc_packed_get(p, 4, i), 4);
+  case AICC_DTYPE_U2: return aicc_packed_get(p, 2, i);
+  case AICC_DTYPE_I2: return aicc_sign_extend(aicc_packed_get(p, 2, i), 2);
   case AICC_DTYPE_STRING: return strtoll(((char *const *)p)[i], NULL, 10);
-  default: {
-    double d = aicc_tensor_get_f64(t, i);
-    if (isnan(d)) return 0;
-    if (d >= 9.2233720368547758e18) return INT64_MAX;
-    if (d <= -9.2233720368547758e18) return INT64_MIN;
-    return (int64_t)d;
-  }
+  default:
+    if (aicc_dtype_is_float(t->dtype) || t->dtype == AICC_DTYPE_C64 ||
+        t->dtype == AICC_DTYPE_C128)
+      return aicc_f64_to_i64_wrap(aicc_tensor_get_f64(t, i), false);
+    return 0;
   }
 }
 
@@ -245,36 +248,41 @@ void aicc_tensor_set_f64(aicc_tensor *t, int64_t i, double v) {
   switch (t->dtype) {
   case AICC_DTYPE_F32: ((float *)p)[i] = (float)v; return;
   case AICC_DTYPE_F64: ((double *)p)[i] = v; return;
-  case AICC_DTYPE_F16: ((uint16_t *)p)[i] = aicc_f64_to_f16(v); return;
+  case AICC_DTYPE_F16: {
+    /* exact in f32 (the usual case): the bit-twiddling path rounds once */
+    float f = (float)v;
+    ((uint16_t *)p)[i] = ((double)f == v || v != v) ? aicc_f32_to_f16(f) : aicc_f64_to_f16(v);
+    return;
+  }
   case AICC_DTYPE_BF16: ((uint16_t *)p)[i] = aicc_f64_to_bf16(v); return;
   case AICC_DTYPE_F8E4M3FN:
   case AICC_DTYPE_F8E4M3FNUZ:
   case AICC_DTYPE_F8E5M2:
   case AICC_DTYPE_F8E5M2FNUZ:
   case AICC_DTYPE_F8E8M0: ((uint8_t *)p)[i] = aicc_f64_to_narrow(t->dtype, v, true); return;
-  case AICC_DTYPE_F4E2M1: set_packed(t, i, 4, aicc_f64_to_narrow(t->dtype, v, true)); return;
+  case AICC_DTYPE_F4E2M1:
   case AICC_DTYPE_F6E2M3:
-  case AICC_DTYPE_F6E3M2: set_packed(t, i, 6, aicc_f64_to_narrow(t->dtype, v, true)); return;
-  case AICC_DTYPE_C64: ((float *)p)[2 * i] = (float)v; ((float *)p)[2 * i + 1] = 0; return;
-  case AICC_DTYPE_C128: ((double *)p)[2 * i] = v; ((double *)p)[2 * i + 1] = 0; return;
+  case AICC_DTYPE_F6E3M2:
+    aicc_packed_set(p, aicc_dtype_get(t->dtype)->bits, i, aicc_f64_to_narrow(t->dtype, v, true));
+    return;
+  case AICC_DTYPE_C64:
+    ((float *)p)[2 * i] = (float)v;
+    ((float *)p)[2 * i + 1] = 0;
+    return;
+  case AICC_DTYPE_C128:
+    ((double *)p)[2 * i] = v;
+    ((double *)p)[2 * i + 1] = 0;
+    return;
   case AICC_DTYPE_BOOL: ((uint8_t *)p)[i] = v != 0; return;
   case AICC_DTYPE_STRING: {
     char buf[64];
     int n = snprintf(buf, sizeof buf, "%.9g", v);
-    if (aicc_tensor_set_string(t, i, buf, (size_t)n)) { /* leaves the old string */ }
+    aicc_status s = aicc_tensor_set_string(t, i, buf, (size_t)n);
+    aicc_status_free(s); /* out of memory: the element keeps its old value */
     return;
   }
   default:
-    /* Integers: truncate toward zero, NaN -> 0, clamp to the int64 range,
-     * then wrap to the width (numpy's astype on x86 does the same). */
-    if (isnan(v)) v = 0;
-    if (t->dtype == AICC_DTYPE_U64) {
-      ((uint64_t *)p)[i] = v <= 0 ? 0 : v >= 1.8446744073709552e19 ? UINT64_MAX : (uint64_t)v;
-      return;
-    }
-    aicc_tensor_set_i64(t, i, v >= 9.2233720368547758e18 ? INT64_MAX
-                              : v <= -9.2233720368547758e18 ? INT64_MIN : (int64_t)v);
-    return;
+    aicc_tensor_set_i64(t, i, aicc_f64_to_i64_wrap(v, aicc_dtype_get(t->dtype)->kind == AICC_DK_UINT));
   }
 }
 
@@ -291,13 +299,14 @@ void aicc_tensor_set_i64(aicc_tensor *t, int64_t i, int64_t v) {
   case AICC_DTYPE_U64: ((uint64_t *)p)[i] = (uint64_t)v; return;
   case AICC_DTYPE_BOOL: ((uint8_t *)p)[i] = v != 0; return;
   case AICC_DTYPE_U4:
-  case AICC_DTYPE_I4: set_packed(t, i, 4, (unsigned)v & 15); return;
+  case AICC_DTYPE_I4: aicc_packed_set(p, 4, i, (unsigned)v & 15); return;
   case AICC_DTYPE_U2:
-  case AICC_DTYPE_I2: set_packed(t, i, 2, (unsigned)v & 3); return;
+  case AICC_DTYPE_I2: aicc_packed_set(p, 2, i, (unsigned)v & 3); return;
   case AICC_DTYPE_STRING: {
     char buf[32];
     int n = snprintf(buf, sizeof buf, "%lld", (long long)v);
-    if (aicc_tensor_set_string(t, i, buf, (size_t)n)) { /* leaves the old string */ }
+    aicc_status s = aicc_tensor_set_string(t, i, buf, (size_t)n);
+    aicc_status_free(s); /* out of memory: the element keeps its old value */
     return;
   }
   default: aicc_tensor_set_f64(t, i, (double)v); return;

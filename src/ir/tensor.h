@@ -70,13 +70,18 @@ AICC_MUST_USE aicc_status aicc_tensor_set_string(aicc_tensor *t, int64_t i,
 aicc_tensor *aicc_tensor_retain(aicc_tensor *t);
 void aicc_tensor_release(aicc_tensor *t);
 
-/* Element access across dtypes (slow path: one switch per element).
- * Floats of every width (f16, bf16, f8 variants, f4) convert through double;
- * integers keep all 64 bits in the _i64 forms. Bools read as 0/1. */
+/* Element access across dtypes (slow path: one switch per element), with
+ * numpy's conversion rules. Floats of every width (f16, bf16, f8, f6, f4)
+ * convert through double; integers keep all 64 bits in the _i64 forms; bools
+ * read as 0/1; strings parse/print numbers. */
 double aicc_tensor_get_f64(const aicc_tensor *t, int64_t i);
 int64_t aicc_tensor_get_i64(const aicc_tensor *t, int64_t i);
 void aicc_tensor_set_f64(aicc_tensor *t, int64_t i, double v);
 void aicc_tensor_set_i64(aicc_tensor *t, int64_t i, int64_t v);
+/* numpy's float -> integer conversion on x86: truncate toward zero; NaN and
+ * values out of range give INT64_MIN, except that values in [2^63, 2^64) fit
+ * when the destination is unsigned. */
+int64_t aicc_f64_to_i64_wrap(double d, bool dst_unsigned);
 
 /* Scalar conversions between f32 and the narrow float formats (round to
  * nearest even; `saturate` clamps out-of-range values to the largest finite

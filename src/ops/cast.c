@@ -90,13 +90,13 @@ static aicc_status to_string(aicc_kernel_ctx *c, const aicc_tensor *x, aicc_tens
   for (int64_t i = 0; i < n; i++) {
     int len;
     if (x->dtype == AICC_DTYPE_BOOL)
-      len = snprintf(buf, sizeof buf, "%s", aicc_ew_load_i64(x, i) ? "True" : "False");
+      len = snprintf(buf, sizeof buf, "%s", aicc_tensor_get_i64(x, i) ? "True" : "False");
     else if (cls == AICC_EW_F)
-      len = format_float(x->dtype, aicc_ew_load_f64(x, i), buf, sizeof buf);
+      len = format_float(x->dtype, aicc_tensor_get_f64(x, i), buf, sizeof buf);
     else if (cls == AICC_EW_U)
-      len = snprintf(buf, sizeof buf, "%llu", (unsigned long long)aicc_ew_load_i64(x, i));
+      len = snprintf(buf, sizeof buf, "%llu", (unsigned long long)aicc_tensor_get_i64(x, i));
     else
-      len = snprintf(buf, sizeof buf, "%lld", (long long)aicc_ew_load_i64(x, i));
+      len = snprintf(buf, sizeof buf, "%lld", (long long)aicc_tensor_get_i64(x, i));
     AICC_TRY(aicc_kernel_wrap(c, aicc_tensor_set_string(y, i, buf, (size_t)len)));
   }
   return NULL;
@@ -140,23 +140,23 @@ static void store_float(aicc_tensor *y, int64_t i, double d, const cast_opts *o)
   case AICC_DTYPE_F8E8M0:
     ((uint8_t *)y->data)[i] = aicc_f32_to_f8e8m0((float)d, o->saturate, o->mode);
     return;
-  default: aicc_ew_store_f64(y, i, d); return;
+  default: aicc_tensor_set_f64(y, i, d); return;
   }
 }
 
 static void cast_elem(const aicc_tensor *x, int64_t i, aicc_tensor *y, const cast_opts *o) {
   aicc_ew_cls sc = aicc_ew_cls_of(x->dtype), dc = aicc_ew_cls_of(y->dtype);
   if (y->dtype == AICC_DTYPE_BOOL) {
-    bool b = sc == AICC_EW_F ? aicc_ew_load_f64(x, i) != 0 : aicc_ew_load_i64(x, i) != 0;
+    bool b = sc == AICC_EW_F ? aicc_tensor_get_f64(x, i) != 0 : aicc_tensor_get_i64(x, i) != 0;
     ((uint8_t *)y->data)[i] = b;
     return;
   }
   if (dc == AICC_EW_F) {
     if (sc == AICC_EW_F) {
-      store_float(y, i, aicc_ew_load_f64(x, i), o);
+      store_float(y, i, aicc_tensor_get_f64(x, i), o);
       return;
     }
-    int64_t v = aicc_ew_load_i64(x, i);
+    int64_t v = aicc_tensor_get_i64(x, i);
     if (y->dtype == AICC_DTYPE_F32) /* one rounding, as numpy's int -> float32 */
       ((float *)y->data)[i] = sc == AICC_EW_U ? (float)(uint64_t)v : (float)v;
     else
@@ -164,9 +164,9 @@ static void cast_elem(const aicc_tensor *x, int64_t i, aicc_tensor *y, const cas
     return;
   }
   if (sc == AICC_EW_F)
-    aicc_ew_store_i64(y, i, aicc_ew_f64_to_i64(aicc_ew_load_f64(x, i), dc == AICC_EW_U));
+    aicc_tensor_set_i64(y, i, aicc_f64_to_i64_wrap(aicc_tensor_get_f64(x, i), dc == AICC_EW_U));
   else
-    aicc_ew_store_i64(y, i, aicc_ew_load_i64(x, i));
+    aicc_tensor_set_i64(y, i, aicc_tensor_get_i64(x, i));
 }
 
 static aicc_status from_string(aicc_kernel_ctx *c, const aicc_tensor *x, aicc_tensor *y,
@@ -183,13 +183,13 @@ static aicc_status from_string(aicc_kernel_ctx *c, const aicc_tensor *x, aicc_te
     }
     int64_t v;
     if (dc != AICC_EW_F && y->dtype != AICC_DTYPE_BOOL && parse_int(str, &v, dc == AICC_EW_U)) {
-      aicc_ew_store_i64(y, i, v);
+      aicc_tensor_set_i64(y, i, v);
       continue;
     }
     double d = parse_double(str);
     if (y->dtype == AICC_DTYPE_BOOL) ((uint8_t *)y->data)[i] = d != 0;
     else if (dc == AICC_EW_F) store_float(y, i, d, o);
-    else aicc_ew_store_i64(y, i, aicc_ew_f64_to_i64(d, dc == AICC_EW_U));
+    else aicc_tensor_set_i64(y, i, aicc_f64_to_i64_wrap(d, dc == AICC_EW_U));
   }
   return NULL;
 }

@@ -346,7 +346,7 @@ static aicc_status fold(aicc_kernel_ctx *c, const binary_def *d, bool mean) {
       for (int64_t i = 0; i < n; i++) o[i] = a[i] / inv;
     } else if (mean) {
       for (int64_t i = 0; i < n; i++)
-        aicc_ew_store_f64(y, i, aicc_ew_load_f64(acc, i) / c->n_in);
+        aicc_tensor_set_f64(y, i, aicc_tensor_get_f64(acc, i) / c->n_in);
     } else if (n > 0) {
       memcpy(y->data, acc->data, aicc_dtype_storage_bytes(dt, (size_t)n));
     }

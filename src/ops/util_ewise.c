@@ -25,132 +25,22 @@ static int dt_bits(aicc_dtype dt) {
   return info ? info->bits : 0;
 }
 
-double aicc_ew_load_f64(const aicc_tensor *t, int64_t i) {
-  const void *p = t->data;
-  switch (t->dtype) {
-  case AICC_DTYPE_F32: return ((const float *)p)[i];
-  case AICC_DTYPE_F64: return ((const double *)p)[i];
-  case AICC_DTYPE_F16: return aicc_f16_to_f32(((const uint16_t *)p)[i]);
-  case AICC_DTYPE_BF16: return aicc_bf16_to_f32(((const uint16_t *)p)[i]);
-  case AICC_DTYPE_F8E4M3FN:
-  case AICC_DTYPE_F8E4M3FNUZ:
-  case AICC_DTYPE_F8E5M2:
-  case AICC_DTYPE_F8E5M2FNUZ:
-  case AICC_DTYPE_F8E8M0: return aicc_narrow_to_f32(t->dtype, ((const uint8_t *)p)[i]);
-  case AICC_DTYPE_F4E2M1: return aicc_f4e2m1_to_f32((uint8_t)aicc_packed_get(p, 4, i));
-  case AICC_DTYPE_F6E2M3: return aicc_f6e2m3_to_f32((uint8_t)aicc_packed_get(p, 6, i));
-  case AICC_DTYPE_F6E3M2: return aicc_f6e3m2_to_f32((uint8_t)aicc_packed_get(p, 6, i));
-  case AICC_DTYPE_U64: return (double)((const uint64_t *)p)[i];
-  case AICC_DTYPE_C64: return ((const float *)p)[2 * i];
-  case AICC_DTYPE_C128: return ((const double *)p)[2 * i];
-  default: return (double)aicc_ew_load_i64(t, i);
-  }
-}
-
-int64_t aicc_ew_load_i64(const aicc_tensor *t, int64_t i) {
-  const void *p = t->data;
-  switch (t->dtype) {
-  case AICC_DTYPE_U8: return ((const uint8_t *)p)[i];
-  case AICC_DTYPE_I8: return ((const int8_t *)p)[i];
-  case AICC_DTYPE_U16: return ((const uint16_t *)p)[i];
-  case AICC_DTYPE_I16: return ((const int16_t *)p)[i];
-  case AICC_DTYPE_I32: return ((const int32_t *)p)[i];
-  case AICC_DTYPE_I64: return ((const int64_t *)p)[i];
-  case AICC_DTYPE_U32: return ((const uint32_t *)p)[i];
-  case AICC_DTYPE_U64: return (int64_t)((const uint64_t *)p)[i];
-  case AICC_DTYPE_BOOL: return ((const uint8_t *)p)[i] != 0;
-  case AICC_DTYPE_U4: return aicc_packed_get(p, 4, i);
-  case AICC_DTYPE_I4: return aicc_sign_extend(aicc_packed_get(p, 4, i), 4);
-  case AICC_DTYPE_U2: return aicc_packed_get(p, 2, i);
-  case AICC_DTYPE_I2: return aicc_sign_extend(aicc_packed_get(p, 2, i), 2);
-  default:
-    if (aicc_dtype_is_float(t->dtype) || t->dtype == AICC_DTYPE_C64 ||
-        t->dtype == AICC_DTYPE_C128)
-      return aicc_ew_f64_to_i64(aicc_ew_load_f64(t, i), false);
-    return 0;
-  }
-}
-
 aicc_ew_val aicc_ew_load(const aicc_tensor *t, int64_t i, aicc_ew_cls cls) {
   aicc_ew_val v;
   if (cls == AICC_EW_F) {
-    v.f = aicc_ew_load_f64(t, i);
+    v.f = aicc_tensor_get_f64(t, i);
   } else if (aicc_dtype_is_float(t->dtype)) {
-    v.i = aicc_ew_f64_to_i64(aicc_ew_load_f64(t, i), cls == AICC_EW_U);
+    v.i = aicc_f64_to_i64_wrap(aicc_tensor_get_f64(t, i), cls == AICC_EW_U);
   } else {
-    v.i = aicc_ew_load_i64(t, i);
+    v.i = aicc_tensor_get_i64(t, i);
   }
   return v;
 }
 
-int64_t aicc_ew_f64_to_i64(double d, bool dst_unsigned) {
-  if (isnan(d)) return INT64_MIN;
-  d = trunc(d);
-  if (d >= -9223372036854775808.0 && d < 9223372036854775808.0) return (int64_t)d;
-  if (dst_unsigned && d >= 0 && d < 18446744073709551616.0) return (int64_t)(uint64_t)d;
-  return INT64_MIN;
-}
-
-void aicc_ew_store_i64(aicc_tensor *t, int64_t i, int64_t v) {
-  void *p = t->data;
-  switch (t->dtype) {
-  case AICC_DTYPE_U8: ((uint8_t *)p)[i] = (uint8_t)v; return;
-  case AICC_DTYPE_I8: ((int8_t *)p)[i] = (int8_t)v; return;
-  case AICC_DTYPE_U16: ((uint16_t *)p)[i] = (uint16_t)v; return;
-  case AICC_DTYPE_I16: ((int16_t *)p)[i] = (int16_t)v; return;
-  case AICC_DTYPE_I32: ((int32_t *)p)[i] = (int32_t)v; return;
-  case AICC_DTYPE_I64: ((int64_t *)p)[i] = v; return;
-  case AICC_DTYPE_U32: ((uint32_t *)p)[i] = (uint32_t)v; return;
-  case AICC_DTYPE_U64: ((uint64_t *)p)[i] = (uint64_t)v; return;
-  case AICC_DTYPE_BOOL: ((uint8_t *)p)[i] = v != 0; return;
-  case AICC_DTYPE_U4:
-  case AICC_DTYPE_I4: aicc_packed_set(p, 4, i, (unsigned)v & 15); return;
-  case AICC_DTYPE_U2:
-  case AICC_DTYPE_I2: aicc_packed_set(p, 2, i, (unsigned)v & 3); return;
-  default: aicc_ew_store_f64(t, i, (double)v); return;
-  }
-}
-
-void aicc_ew_store_f64(aicc_tensor *t, int64_t i, double v) {
-  void *p = t->data;
-  switch (t->dtype) {
-  case AICC_DTYPE_F32: ((float *)p)[i] = (float)v; return;
-  case AICC_DTYPE_F64: ((double *)p)[i] = v; return;
-  case AICC_DTYPE_F16: {
-    /* exact in f32 (the usual case): the bit-twiddling path rounds once */
-    float f = (float)v;
-    ((uint16_t *)p)[i] = ((double)f == v || v != v) ? aicc_f32_to_f16(f) : aicc_f64_to_f16(v);
-    return;
-  }
-  case AICC_DTYPE_BF16: ((uint16_t *)p)[i] = aicc_f64_to_bf16(v); return;
-  case AICC_DTYPE_F8E4M3FN:
-  case AICC_DTYPE_F8E4M3FNUZ:
-  case AICC_DTYPE_F8E5M2:
-  case AICC_DTYPE_F8E5M2FNUZ:
-  case AICC_DTYPE_F8E8M0: ((uint8_t *)p)[i] = aicc_f64_to_narrow(t->dtype, v, true); return;
-  case AICC_DTYPE_F4E2M1:
-  case AICC_DTYPE_F6E2M3:
-  case AICC_DTYPE_F6E3M2:
-    aicc_packed_set(p, dt_bits(t->dtype), i, aicc_f64_to_narrow(t->dtype, v, true));
-    return;
-  case AICC_DTYPE_C64:
-    ((float *)p)[2 * i] = (float)v;
-    ((float *)p)[2 * i + 1] = 0;
-    return;
-  case AICC_DTYPE_C128:
-    ((double *)p)[2 * i] = v;
-    ((double *)p)[2 * i + 1] = 0;
-    return;
-  case AICC_DTYPE_BOOL: ((uint8_t *)p)[i] = v != 0; return;
-  case AICC_DTYPE_STRING: return;
-  default: aicc_ew_store_i64(t, i, aicc_ew_f64_to_i64(v, aicc_ew_cls_of(t->dtype) == AICC_EW_U));
-  }
-}
-
 void aicc_ew_store(aicc_tensor *t, int64_t i, aicc_ew_val v, aicc_ew_cls cls) {
-  if (cls == AICC_EW_F) aicc_ew_store_f64(t, i, v.f);
-  else if (cls == AICC_EW_U && aicc_dtype_is_float(t->dtype)) aicc_ew_store_f64(t, i, (double)v.u);
-  else aicc_ew_store_i64(t, i, v.i);
+  if (cls == AICC_EW_F) aicc_tensor_set_f64(t, i, v.f);
+  else if (cls == AICC_EW_U && aicc_dtype_is_float(t->dtype)) aicc_tensor_set_f64(t, i, (double)v.u);
+  else aicc_tensor_set_i64(t, i, v.i);
 }
 
 /* ---- dtype predicates for input checks ---- */

@@ -22,19 +22,8 @@ aicc_ew_cls aicc_ew_cls_of(aicc_dtype dt);
 bool aicc_ew_is_numeric(aicc_dtype dt);
 
 /* Element i of a numeric/bool tensor as double / as int64 bits. */
-double aicc_ew_load_f64(const aicc_tensor *t, int64_t i);
-int64_t aicc_ew_load_i64(const aicc_tensor *t, int64_t i);
 aicc_ew_val aicc_ew_load(const aicc_tensor *t, int64_t i, aicc_ew_cls cls);
-/* Stores a double: floats round to nearest even (f8 saturating), integers
- * truncate toward zero then wrap to the width (as numpy's astype on x86:
- * NaN and out-of-range values go through INT64_MIN). */
-void aicc_ew_store_f64(aicc_tensor *t, int64_t i, double v);
-/* Stores an integer, wrapping to the width (two's complement). */
-void aicc_ew_store_i64(aicc_tensor *t, int64_t i, int64_t v);
 void aicc_ew_store(aicc_tensor *t, int64_t i, aicc_ew_val v, aicc_ew_cls cls);
-/* double -> int64 as the x86 cvttsd2si numpy relies on (INT64_MIN when out
- * of range or NaN), with the uint64 range kept for dst_unsigned. */
-int64_t aicc_ew_f64_to_i64(double d, bool dst_unsigned);
 
 /* Per-element callbacks; `cls` is the computation class, ud the op's data. */
 typedef aicc_ew_val (*aicc_ew_unop)(aicc_ew_val x, aicc_ew_cls cls, const void *ud);
