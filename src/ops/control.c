@@ -3,6 +3,7 @@
  * declared output types. Values crossing iterations are passed by reference
  * (tensors are immutable once produced), so a loop copies only what it stacks. */
 #include "ops/util.h"
+#include "ops/util_elem.h"
 #include "interp/interp.h"
 #include "ir/tensor_float.h"
 
@@ -65,31 +66,6 @@ static aicc_status cf_read_bool(const aicc_kernel_ctx *c, const aicc_tensor *t,
   return NULL;
 }
 
-/* Copies n elements src[si..) to dst[di..) of the same dtype, whatever the
- * element width (bytes, packed sub-byte, owned strings). */
-static aicc_status cf_copy(aicc_tensor *dst, int64_t di, const aicc_tensor *src, int64_t si,
-                           int64_t n) {
-  if (n <= 0) return NULL;
-  if (src->dtype == AICC_DTYPE_STRING) {
-    char *const *s = src->data;
-    for (int64_t k = 0; k < n; k++) {
-      size_t len = src->strlens ? src->strlens[si + k] : strlen(s[si + k]);
-      AICC_TRY(aicc_tensor_set_string(dst, di + k, s[si + k], len));
-    }
-    return NULL;
-  }
-  int bits = aicc_dtype_get(src->dtype)->bits;
-  if (bits % 8 == 0) {
-    size_t b = (size_t)bits / 8;
-    memcpy((char *)dst->data + (size_t)di * b, (const char *)src->data + (size_t)si * b,
-           (size_t)n * b);
-    return NULL;
-  }
-  for (int64_t k = 0; k < n; k++)
-    aicc_packed_set(dst->data, bits, di + k, aicc_packed_get(src->data, bits, si + k));
-  return NULL;
-}
-
 /* outer/inner extents of x around axis. */
 static void cf_split_dims(const int64_t *dims, int rank, int axis, int64_t *outer,
                           int64_t *inner) {
@@ -108,7 +84,7 @@ static aicc_status cf_slice(const aicc_tensor *x, int axis, int64_t i, aicc_tens
   AICC_TRY(aicc_tensor_create(x->dtype, r, dims, out));
   cf_split_dims(x->dims, x->rank, axis, &outer, &inner);
   for (int64_t o = 0; o < outer; o++) {
-    aicc_status s = cf_copy(*out, o * inner, x, (o * x->dims[axis] + i) * inner, inner);
+    aicc_status s = aicc_elem_copy(*out, o * inner, x, (o * x->dims[axis] + i) * inner, inner);
     if (s) {
       aicc_tensor_release(*out);
       *out = NULL;
@@ -123,7 +99,7 @@ static aicc_status cf_place(aicc_tensor *Y, int axis, int64_t i, const aicc_tens
   int64_t outer, inner;
   cf_split_dims(Y->dims, Y->rank, axis, &outer, &inner);
   for (int64_t o = 0; o < outer; o++)
-    AICC_TRY(cf_copy(Y, (o * Y->dims[axis] + i) * inner, y, o * inner, inner));
+    AICC_TRY(aicc_elem_copy(Y, (o * Y->dims[axis] + i) * inner, y, o * inner, inner));
   return NULL;
 }
 

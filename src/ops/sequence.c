@@ -4,6 +4,7 @@
  * tensors by reference (values are immutable once produced); Identity of
  * sequences and optionals lives with the shape family, not here. */
 #include "ops/util.h"
+#include "ops/util_elem.h"
 #include "interp/interp.h"
 #include "ir/tensor_float.h"
 
@@ -74,31 +75,6 @@ static aicc_status read_position(const aicc_kernel_ctx *c, int i, bool *has, int
 static aicc_status want_seq(const aicc_kernel_ctx *c, int i) {
   if (!c->in[i] || c->in[i]->kind != AICC_KIND_SEQUENCE)
     return aicc_kernel_error(c, AICC_ERR_INVALID, "input %d must be a sequence", i);
-  return NULL;
-}
-
-/* Copies n elements src[si..) to dst[di..) of the same dtype, whatever the
- * element width (bytes, packed sub-byte, owned strings). */
-static aicc_status elem_copy(aicc_tensor *dst, int64_t di, const aicc_tensor *src,
-                             int64_t si, int64_t n) {
-  if (n <= 0) return NULL;
-  if (src->dtype == AICC_DTYPE_STRING) {
-    char *const *s = src->data;
-    for (int64_t k = 0; k < n; k++) {
-      size_t len = src->strlens ? src->strlens[si + k] : strlen(s[si + k]);
-      AICC_TRY(aicc_tensor_set_string(dst, di + k, s[si + k], len));
-    }
-    return NULL;
-  }
-  int bits = aicc_dtype_get(src->dtype)->bits;
-  if (bits % 8 == 0) {
-    size_t b = (size_t)bits / 8;
-    memcpy((char *)dst->data + (size_t)di * b, (const char *)src->data + (size_t)si * b,
-           (size_t)n * b);
-    return NULL;
-  }
-  for (int64_t k = 0; k < n; k++)
-    aicc_packed_set(dst->data, bits, di + k, aicc_packed_get(src->data, bits, si + k));
   return NULL;
 }
 
@@ -376,7 +352,7 @@ static aicc_status split_to_seq_kernel(aicc_kernel_ctx *c) {
     aicc_tensor *part = NULL;
     s = aicc_tensor_create(x->dtype, rank, dims, &part);
     for (int64_t o = 0; o < outer && !s; o++)
-      s = elem_copy(part, o * sizes[p] * inner, x, (o * len + start) * inner, sizes[p] * inner);
+      s = aicc_elem_copy(part, o * sizes[p] * inner, x, (o * len + start) * inner, sizes[p] * inner);
     if (!s) s = aicc_tensor_sequence_push(seq, part);
     else aicc_tensor_release(part);
     start += sizes[p];
@@ -459,7 +435,7 @@ static aicc_status concat_from_seq_kernel(aicc_kernel_ctx *c) {
     const aicc_tensor *e = seq->elems[i];
     int64_t a = new_axis ? 1 : e->dims[axis];
     for (int64_t o = 0; o < outer; o++)
-      AICC_TRY(elem_copy(y, (o * total + off) * inner, e, o * a * inner, a * inner));
+      AICC_TRY(aicc_elem_copy(y, (o * total + off) * inner, e, o * a * inner, a * inner));
     off += a;
   }
   return NULL;
