@@ -367,3 +367,30 @@ aicc_status aicc_interp_run(const aicc_model *m, aicc_tensor *const *inputs, int
   free(ip.slots);
   return s;
 }
+
+aicc_status aicc_interp_eval_node(const aicc_model *m, const aicc_node *n,
+                                  aicc_tensor *const *inputs, aicc_tensor **outputs) {
+  for (int o = 0; o < n->n_outputs; o++) outputs[o] = NULL;
+  aicc_interp ip = {m, NULL, {0}};
+  ip.slots = calloc(m->n_values ? m->n_values : 1, sizeof *ip.slots);
+  bool *want = calloc((size_t)n->n_outputs + 1, sizeof *want);
+  aicc_status s = ip.slots && want ? NULL : NOMEM();
+  for (int o = 0; o < n->n_outputs && want; o++) want[o] = true;
+  for (int i = 0; i < n->n_inputs && !s; i++)
+    if (n->inputs[i]) {
+      if (!inputs[i]) s = aicc_errorf(AICC_ERR_INTERNAL, "input %d not given", i);
+      else ip.slots[n->inputs[i]->id] = aicc_tensor_retain(inputs[i]);
+    }
+  if (!s) s = run_node(&ip, n, want);
+  for (int o = 0; o < n->n_outputs && !s; o++) {
+    outputs[o] = ip.slots[n->outputs[o]->id];
+    ip.slots[n->outputs[o]->id] = NULL;
+  }
+  if (ip.slots)
+    for (uint32_t v = 0; v < m->n_values; v++) aicc_tensor_release(ip.slots[v]);
+  for (size_t i = 0; i < ip.plans.len; i++) plan_free(ip.plans.data[i]);
+  aicc_vec_free(&ip.plans);
+  free(ip.slots);
+  free(want);
+  return s;
+}

@@ -23,4 +23,12 @@ AICC_MUST_USE aicc_status aicc_interp_run_subgraph(aicc_interp *ip,
                                                    aicc_tensor **outputs,
                                                    int n_outputs);
 
+/* Evaluates one node of m on the given input values (one per node input,
+ * NULL for omitted ones) and returns new references in outputs (one per node
+ * output). For constant folding. Subgraphs may only use their own values
+ * and the node's inputs' producers are not consulted. */
+AICC_MUST_USE aicc_status aicc_interp_eval_node(const aicc_model *m, const aicc_node *n,
+                                                aicc_tensor *const *inputs,
+                                                aicc_tensor **outputs);
+
 #endif

@@ -48,16 +48,26 @@ bool aicc_type_is_static(const aicc_type *t) {
   return true;
 }
 
-static bool dim_equal(aicc_dim a, aicc_dim b) {
+bool aicc_dim_equal(aicc_dim a, aicc_dim b) {
   if (a.sym || b.sym) return a.sym && b.sym && strcmp(a.sym, b.sym) == 0;
   return a.size == b.size;
+}
+
+void aicc_type_join_shape(aicc_type *r, const aicc_type *a, const aicc_type *b) {
+  if (a->rank != b->rank || a->rank < 0) {
+    r->rank = -1;
+    return;
+  }
+  r->rank = a->rank;
+  for (int d = 0; d < a->rank; d++)
+    r->dims[d] = aicc_dim_equal(a->dims[d], b->dims[d]) ? a->dims[d] : aicc_dim_unknown();
 }
 
 bool aicc_type_equal(const aicc_type *a, const aicc_type *b) {
   if (a->kind != b->kind || a->dtype != b->dtype || a->rank != b->rank) return false;
   if (a->kind == AICC_KIND_OPTIONAL && a->elem_kind != b->elem_kind) return false;
   for (int i = 0; i < a->rank; i++)
-    if (!dim_equal(a->dims[i], b->dims[i])) return false;
+    if (!aicc_dim_equal(a->dims[i], b->dims[i])) return false;
   return true;
 }
 
@@ -180,7 +190,7 @@ aicc_status aicc_graph_value_add(aicc_graph *g, const char *name, const aicc_typ
     do snprintf(fresh, sizeof fresh, "_v%u", m->n_values++);
     while (aicc_graph_value_find(g, fresh));
     name = fresh;
-  } else if (aicc_hashmap_has(&g->names, name)) {
+  } else if (aicc_hashmap_get(&g->names, name)) {
     return aicc_errorf(AICC_ERR_INVALID, "value '%s' is defined more than once", name);
   }
   aicc_value *v = AICC_ARENA_NEW(&m->arena, aicc_value);
@@ -461,4 +471,142 @@ const char *aicc_node_describe(const aicc_node *n, char *buf, size_t len) {
     snprintf(buf, len, "%s%snode producing '%s' (%s)", path, *path ? ": " : "",
              n->outputs[0]->name, n->op_type);
   return buf;
+}
+
+/* --- rewriting --- */
+
+static int replace_in_graph(aicc_graph *g, const aicc_value *from, aicc_value *to) {
+  int n = 0;
+  for (size_t i = 0; i < g->nodes.len; i++) {
+    aicc_node *nd = g->nodes.data[i];
+    if (nd->dead) continue;
+    for (int k = 0; k < nd->n_inputs; k++)
+      if (nd->inputs[k] == from) {
+        nd->inputs[k] = to;
+        n++;
+      }
+    for (int a = 0; a < nd->n_attrs; a++) {
+      if (nd->attrs[a].kind == AICC_ATTR_GRAPH) n += replace_in_graph(nd->attrs[a].g, from, to);
+      if (nd->attrs[a].kind == AICC_ATTR_GRAPHS)
+        for (int64_t j = 0; j < nd->attrs[a].n; j++) n += replace_in_graph(nd->attrs[a].gs[j], from, to);
+    }
+  }
+  for (size_t o = 0; o < g->outputs.len; o++)
+    if (g->outputs.data[o] == from) {
+      g->outputs.data[o] = to;
+      n++;
+    }
+  return n;
+}
+
+int aicc_graph_value_replace_uses(aicc_graph *g, const aicc_value *from, aicc_value *to) {
+  return replace_in_graph(g, from, to);
+}
+
+int aicc_graph_value_use_count(const aicc_graph *g, const aicc_value *v) {
+  int n = 0;
+  for (size_t i = 0; i < g->nodes.len; i++) {
+    const aicc_node *nd = g->nodes.data[i];
+    if (nd->dead) continue;
+    for (int k = 0; k < nd->n_inputs; k++) n += nd->inputs[k] == v;
+    for (int a = 0; a < nd->n_attrs; a++) {
+      if (nd->attrs[a].kind == AICC_ATTR_GRAPH) n += aicc_graph_value_use_count(nd->attrs[a].g, v);
+      if (nd->attrs[a].kind == AICC_ATTR_GRAPHS)
+        for (int64_t j = 0; j < nd->attrs[a].n; j++)
+          n += aicc_graph_value_use_count(nd->attrs[a].gs[j], v);
+    }
+  }
+  for (size_t o = 0; o < g->outputs.len; o++) n += g->outputs.data[o] == v;
+  return n;
+}
+
+void aicc_graph_node_remove(aicc_graph *g, aicc_node *n) {
+  (void)g;
+  n->dead = true;
+  for (int k = 0; k < n->n_outputs; k++)
+    if (n->outputs[k]->producer == n) n->outputs[k]->producer = NULL;
+}
+
+void aicc_graph_compact(aicc_graph *g) {
+  size_t w = 0;
+  for (size_t i = 0; i < g->nodes.len; i++)
+    if (!g->nodes.data[i]->dead) g->nodes.data[w++] = g->nodes.data[i];
+  g->nodes.len = w;
+  for (size_t i = 0; i < g->nodes.len; i++) {
+    aicc_node *nd = g->nodes.data[i];
+    for (int a = 0; a < nd->n_attrs; a++) {
+      if (nd->attrs[a].kind == AICC_ATTR_GRAPH) aicc_graph_compact(nd->attrs[a].g);
+      if (nd->attrs[a].kind == AICC_ATTR_GRAPHS)
+        for (int64_t j = 0; j < nd->attrs[a].n; j++) aicc_graph_compact(nd->attrs[a].gs[j]);
+    }
+  }
+  w = 0;
+  for (size_t i = 0; i < g->inits.len; i++) {
+    aicc_value *v = g->inits.data[i];
+    bool is_input = false;
+    for (size_t k = 0; k < g->inputs.len && !is_input; k++) is_input = g->inputs.data[k] == v;
+    if (is_input || aicc_graph_value_use_count(g, v) > 0) g->inits.data[w++] = v;
+    else aicc_hashmap_put(&g->names, v->name, NULL); /* the name is free again */
+  }
+  g->inits.len = w;
+}
+
+/* Returns the attribute slot named `name` on n, growing the array if new. */
+static aicc_status attr_slot(aicc_node *n, const char *name, aicc_attr **out) {
+  for (int i = 0; i < n->n_attrs; i++)
+    if (strcmp(n->attrs[i].name, name) == 0) {
+      *out = &n->attrs[i];
+      memset(&(*out)->n, 0, sizeof **out - offsetof(aicc_attr, n));
+      return NULL;
+    }
+  aicc_arena *ar = &n->graph->model->arena;
+  aicc_attr *a = AICC_ARENA_ARRAY(ar, aicc_attr, n->n_attrs + 1);
+  if (!a) return NOMEM();
+  if (n->n_attrs) memcpy(a, n->attrs, sizeof *a * (size_t)n->n_attrs);
+  a[n->n_attrs].name = aicc_arena_strdup(ar, name);
+  if (!a[n->n_attrs].name) return NOMEM();
+  n->attrs = a;
+  *out = &a[n->n_attrs++];
+  return NULL;
+}
+
+aicc_status aicc_node_attr_set_int(aicc_node *n, const char *name, int64_t v) {
+  aicc_attr *a;
+  AICC_TRY(attr_slot(n, name, &a));
+  a->kind = AICC_ATTR_INT;
+  a->i = v;
+  return NULL;
+}
+
+aicc_status aicc_node_attr_set_float(aicc_node *n, const char *name, float v) {
+  aicc_attr *a;
+  AICC_TRY(attr_slot(n, name, &a));
+  a->kind = AICC_ATTR_FLOAT;
+  a->f = v;
+  return NULL;
+}
+
+aicc_status aicc_node_attr_set_ints(aicc_node *n, const char *name, const int64_t *v,
+                                    int64_t len) {
+  aicc_attr *a;
+  AICC_TRY(attr_slot(n, name, &a));
+  a->kind = AICC_ATTR_INTS;
+  a->n = len;
+  a->is = aicc_arena_memdup(&n->graph->model->arena, v, sizeof *v * (size_t)len);
+  return a->is ? NULL : NOMEM();
+}
+
+aicc_status aicc_node_attr_set_string(aicc_node *n, const char *name, const char *v) {
+  aicc_attr *a;
+  AICC_TRY(attr_slot(n, name, &a));
+  a->kind = AICC_ATTR_STRING;
+  a->s.len = strlen(v);
+  a->s.s = aicc_arena_strdup(&n->graph->model->arena, v);
+  return a->s.s ? NULL : NOMEM();
+}
+
+aicc_status aicc_node_attrs_copy(aicc_node *dst, const aicc_node *src) {
+  AICC_TRY(aicc_node_attrs_alloc(dst, src->n_attrs));
+  if (src->n_attrs) memcpy(dst->attrs, src->attrs, sizeof *src->attrs * (size_t)src->n_attrs);
+  return NULL;
 }

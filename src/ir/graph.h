@@ -44,6 +44,12 @@ aicc_type aicc_type_of(const aicc_tensor *t);
 /* True when kind, dtype, rank and every dim are known. */
 bool aicc_type_is_static(const aicc_type *t);
 bool aicc_type_equal(const aicc_type *a, const aicc_type *b);
+/* Same size, or the same symbol. */
+bool aicc_dim_equal(aicc_dim a, aicc_dim b);
+/* Sets r's rank and dims to the least shape that describes both a and b:
+ * dims that differ become unknown, differing (or unknown) ranks make the
+ * rank unknown. Leaves r's kind and dtype alone (r may alias a). */
+void aicc_type_join_shape(aicc_type *r, const aicc_type *a, const aicc_type *b);
 /* Formats "f32[N,3,224,224]" (or "seq<f32[?]>", "opt<...>"). Returns buf. */
 const char *aicc_type_describe(const aicc_type *t, char *buf, size_t n);
 
@@ -116,6 +122,8 @@ struct aicc_node {
   aicc_value **outputs;
   aicc_attr *attrs;
   aicc_graph *graph;
+  int32_t group; /* fusion group (passes/fuse.c); 0: none. Printed as group=N */
+  bool dead;     /* removed by a pass; dropped by aicc_graph_compact */
 };
 
 typedef AICC_VEC(aicc_value *) aicc_value_vec;
@@ -184,6 +192,31 @@ AICC_MUST_USE aicc_status aicc_graph_node_add(aicc_graph *g, const char *name,
 AICC_MUST_USE aicc_status aicc_node_attrs_alloc(aicc_node *n, int count);
 /* Records a tensor as owned by the model (released at destroy). */
 AICC_MUST_USE aicc_status aicc_model_own_tensor(aicc_model *m, aicc_tensor *t);
+
+/* --- rewriting (for passes) ---
+ * Passes edit in place: mark nodes dead, redirect uses, append new nodes,
+ * then compact (and toposort if they appended out of order). Values are
+ * never freed individually (they live in the arena). */
+/* Redirects every use of `from` in g and its subgraphs (node inputs, graph
+ * outputs) to `to`. Returns the number of uses changed. */
+int aicc_graph_value_replace_uses(aicc_graph *g, const aicc_value *from, aicc_value *to);
+/* Number of uses of v in g and its subgraphs (node inputs + graph outputs). */
+int aicc_graph_value_use_count(const aicc_graph *g, const aicc_value *v);
+/* Marks a node dead; its outputs lose their producer. */
+void aicc_graph_node_remove(aicc_graph *g, aicc_node *n);
+/* Drops dead nodes from g->nodes and initializers no node or output uses
+ * (initializers that are graph inputs are kept). Recurses into subgraphs. */
+void aicc_graph_compact(aicc_graph *g);
+/* Adds or replaces an attribute on n (copies name and list payloads into
+ * the model arena). */
+AICC_MUST_USE aicc_status aicc_node_attr_set_int(aicc_node *n, const char *name, int64_t v);
+AICC_MUST_USE aicc_status aicc_node_attr_set_float(aicc_node *n, const char *name, float v);
+AICC_MUST_USE aicc_status aicc_node_attr_set_ints(aicc_node *n, const char *name,
+                                                  const int64_t *v, int64_t len);
+AICC_MUST_USE aicc_status aicc_node_attr_set_string(aicc_node *n, const char *name,
+                                                    const char *v);
+/* Copies every attribute of src onto dst (subgraphs and tensors shared). */
+AICC_MUST_USE aicc_status aicc_node_attrs_copy(aicc_node *dst, const aicc_node *src);
 
 /* Sorts g->nodes topologically (stable: keeps the given order where it is
  * already valid). A cycle is an error naming a node on it. Recurses into

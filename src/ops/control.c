@@ -30,16 +30,7 @@ static aicc_type cf_type_merge(const aicc_type *a, const aicc_type *b) {
     r.rank = -1;
     return r;
   }
-  if (a->rank != b->rank || a->rank < 0) {
-    r.rank = -1;
-    return r;
-  }
-  for (int d = 0; d < a->rank; d++) {
-    aicc_dim x = a->dims[d], y = b->dims[d];
-    bool same = (x.sym || y.sym) ? (x.sym && y.sym && strcmp(x.sym, y.sym) == 0)
-                                 : x.size == y.size;
-    r.dims[d] = same ? x : aicc_dim_unknown();
-  }
+  aicc_type_join_shape(&r, a, b);
   return r;
 }
 

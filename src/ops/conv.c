@@ -226,10 +226,7 @@ static aicc_status convt_geom(const aicc_node *n, int nsp, aicc_conv_geom *g,
 
 static aicc_status conv_transpose_infer(aicc_infer_ctx *c) {
   aicc_dtype dt = c->in[0] ? c->in[0]->dtype : AICC_DTYPE_UNDEFINED;
-  if (!aicc_infer_has_rank(c, 0)) {
-    aicc_infer_set(c, 0, dt, -1, NULL);
-    return NULL;
-  }
+  if (aicc_infer_unranked(c, dt)) return NULL;
   const aicc_type *x = c->in[0];
   const aicc_type *w = aicc_infer_has_rank(c, 1) ? c->in[1] : NULL;
   int r = x->rank, nsp = r - 2;

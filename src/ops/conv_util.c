@@ -300,6 +300,18 @@ double *aicc_conv_to_f64(const aicc_tensor *t) {
   return v;
 }
 
+float *aicc_conv_to_f32(const aicc_tensor *t) {
+  int64_t n = aicc_tensor_numel(t);
+  float *v = malloc(sizeof *v * (size_t)(n > 0 ? n : 1));
+  if (!v) return NULL;
+  if (t->dtype == AICC_DTYPE_F32) {
+    if (n > 0) memcpy(v, t->data, sizeof *v * (size_t)n);
+  } else {
+    for (int64_t i = 0; i < n; i++) v[i] = (float)aicc_tensor_get_f64(t, i);
+  }
+  return v;
+}
+
 void aicc_conv_from_f64(aicc_tensor *t, const double *v) {
   int64_t n = aicc_tensor_numel(t);
   if (t->dtype == AICC_DTYPE_F32) {

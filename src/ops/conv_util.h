@@ -80,6 +80,8 @@ void aicc_conv_dgemm(int transA, int transB, int64_t M, int64_t N, int64_t K,
  * integer dtypes to their range. */
 double *aicc_conv_to_f64(const aicc_tensor *t);
 void aicc_conv_from_f64(aicc_tensor *t, const double *v);
+/* The same to float (f32 copied, others through aicc_tensor_get_f64). */
+float *aicc_conv_to_f32(const aicc_tensor *t);
 /* Number of spatial elements: product of dims[from..rank). */
 int64_t aicc_conv_prod(const int64_t *dims, int from, int rank);
 

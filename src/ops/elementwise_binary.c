@@ -245,13 +245,10 @@ static aicc_status equal_strings(aicc_kernel_ctx *c) {
   AICC_TRY(aicc_kernel_output(c, 0, AICC_DTYPE_BOOL, rank, dims, &y));
   int64_t n = aicc_tensor_numel(y);
   if (n == 0) return NULL;
-  int64_t sa[AICC_MAX_RANK], sb[AICC_MAX_RANK];
-  aicc_broadcast_strides(a->dims, a->rank, dims, rank, sa);
-  aicc_broadcast_strides(b->dims, b->rank, dims, rank, sb);
   aicc_iter it;
   aicc_iter_init(&it, dims, rank);
-  aicc_iter_add(&it, sa);
-  aicc_iter_add(&it, sb);
+  aicc_iter_add_bcast(&it, a->dims, a->rank);
+  aicc_iter_add_bcast(&it, b->dims, b->rank);
   char *const *sa_ = a->data, *const *sb_ = b->data;
   uint8_t *o = y->data;
   for (int64_t k = 0; k < n; k++, aicc_iter_next(&it)) {
@@ -382,15 +379,11 @@ static aicc_status where_kernel(aicc_kernel_ctx *c) {
   AICC_TRY(aicc_kernel_output(c, 0, x->dtype, rank, dims, &o));
   int64_t n = aicc_tensor_numel(o);
   if (n == 0) return NULL;
-  int64_t s0[AICC_MAX_RANK], s1[AICC_MAX_RANK], s2[AICC_MAX_RANK];
-  aicc_broadcast_strides(cond->dims, cond->rank, dims, rank, s0);
-  aicc_broadcast_strides(x->dims, x->rank, dims, rank, s1);
-  aicc_broadcast_strides(y->dims, y->rank, dims, rank, s2);
   aicc_iter it;
   aicc_iter_init(&it, dims, rank);
-  aicc_iter_add(&it, s0);
-  aicc_iter_add(&it, s1);
-  aicc_iter_add(&it, s2);
+  aicc_iter_add_bcast(&it, cond->dims, cond->rank);
+  aicc_iter_add_bcast(&it, x->dims, x->rank);
+  aicc_iter_add_bcast(&it, y->dims, y->rank);
   const uint8_t *cd = cond->data;
   size_t esz = aicc_elem_bytes(x->dtype);
   for (int64_t k = 0; k < n; k++, aicc_iter_next(&it)) {

@@ -192,7 +192,7 @@ static aicc_status random_infer(aicc_infer_ctx *c) {
   aicc_dtype dt = random_dtype(c->node, like ? aicc_infer_in_dtype(c, 0) : AICC_DTYPE_UNDEFINED);
   if (!aicc_dtype_valid(dt)) return aicc_infer_error(c, AICC_ERR_INVALID, "bad dtype");
   if (like) {
-    if (!aicc_infer_has_rank(c, 0)) return aicc_infer_set(c, 0, dt, -1, NULL), NULL;
+    if (aicc_infer_unranked(c, dt)) return NULL;
     aicc_infer_set(c, 0, dt, c->in[0]->rank, c->in[0]->dims);
     return NULL;
   }

@@ -40,6 +40,20 @@ static aicc_status img_alloc(img_buf *im, int64_t w, int64_t h, int ch, const ch
   return NULL;
 }
 
+/* Drops a failed decode's pixels. */
+static void img_free(img_buf *im) {
+  free(im->px);
+  im->px = NULL;
+}
+
+/* Stores row y from samples of nch >= im->ch channels per pixel, keeping the
+ * first im->ch (the alpha, if any, is dropped). */
+__attribute__((unused)) static void img_put_row(img_buf *im, int64_t y, const uint8_t *row,
+                                                int nch) {
+  uint8_t *o = im->px + (size_t)(y * im->w) * (size_t)im->ch;
+  for (int64_t x = 0; x < im->w; x++) memcpy(o + (size_t)x * im->ch, row + (size_t)x * nch, im->ch);
+}
+
 __attribute__((unused)) static aicc_status img_no_codec(const char *fmt, const char *lib) {
   return aicc_errorf(AICC_ERR_UNSUPPORTED, "aicc was built without %s support (%s was not found at build time)", fmt, lib);
 }
@@ -99,8 +113,7 @@ static aicc_status dec_jpeg(const uint8_t *d, size_t n, img_buf *im) {
   if (setjmp(je.jb)) {
     jpeg_destroy_decompress(&ci);
     free(row);
-    free(im->px);
-    im->px = NULL;
+    img_free(im);
     return aicc_errorf(AICC_ERR_INVALID, "JPEG: %s", je.msg);
   }
   jpeg_create_decompress(&ci);
@@ -189,8 +202,7 @@ static aicc_status dec_png(const uint8_t *d, size_t n, img_buf *im) {
     png_destroy_read_struct(&p, &info, NULL);
     free(src.rows);
     free(src.buf);
-    free(im->px);
-    im->px = NULL;
+    img_free(im);
     return aicc_errorf(AICC_ERR_INVALID, "PNG: %s", src.msg);
   }
   png_set_read_fn(p, &src, png_on_read);
@@ -219,9 +231,7 @@ static aicc_status dec_png(const uint8_t *d, size_t n, img_buf *im) {
   for (png_uint_32 y = 0; y < h; y++) src.rows[y] = src.buf + rowbytes * y;
   png_read_image(p, src.rows);
   png_read_end(p, NULL);
-  for (png_uint_32 y = 0; y < h; y++)
-    for (png_uint_32 x = 0; x < w; x++)
-      memcpy(im->px + ((size_t)y * w + x) * im->ch, src.rows[y] + (size_t)x * nch, im->ch);
+  for (png_uint_32 y = 0; y < h; y++) img_put_row(im, y, src.rows[y], nch);
   png_destroy_read_struct(&p, &info, NULL);
   free(src.rows);
   free(src.buf);
@@ -305,8 +315,7 @@ static aicc_status tif_decode(TIFF *t, tif_src *src, img_buf *im) {
         free(row);
         return aicc_errorf(AICC_ERR_INVALID, "TIFF: %s", src->msg[0] ? src->msg : "cannot read image data");
       }
-      for (uint32_t x = 0; x < w; x++)
-        memcpy(im->px + ((size_t)y * w + x) * im->ch, row + (size_t)x * spp, im->ch);
+      img_put_row(im, y, row, spp);
     }
     free(row);
     return NULL;
@@ -350,8 +359,7 @@ static aicc_status dec_tiff(const uint8_t *d, size_t n, img_buf *im) {
   aicc_status s = tif_decode(t, &src, im);
   TIFFClose(t);
   if (s) {
-    free(im->px);
-    im->px = NULL;
+    img_free(im);
   }
   return s;
 }
@@ -373,8 +381,7 @@ static aicc_status dec_webp(const uint8_t *d, size_t n, img_buf *im) {
   AICC_TRY(img_alloc(im, f.width, f.height, 3, "WebP"));
   size_t stride = (size_t)im->w * 3;
   if (!WebPDecodeRGBInto(d, n, im->px, stride * (size_t)im->h, (int)stride)) {
-    free(im->px);
-    im->px = NULL;
+    img_free(im);
     return aicc_errorf(AICC_ERR_INVALID, "WebP: decoding failed (corrupt or truncated data)");
   }
   return NULL;
@@ -531,8 +538,7 @@ done:
   if (st) opj_stream_destroy(st);
   if (codec) opj_destroy_codec(codec);
   if (s) {
-    free(im->px);
-    im->px = NULL;
+    img_free(im);
   }
   return s;
 }
@@ -647,13 +653,11 @@ static aicc_status dec_bmp(const uint8_t *d, size_t n, img_buf *im) {
                         : aicc_errorf(AICC_ERR_NOMEM, "BMP: out of memory");
     if (s) {
       free(idx);
-      free(im->px);
-      im->px = NULL;
+      img_free(im);
       return s;
     }
   } else if ((n - off) / stride < (size_t)h) {
-    free(im->px);
-    im->px = NULL;
+    img_free(im);
     return aicc_errorf(AICC_ERR_INVALID, "BMP: image data is truncated (%zu bytes for %lld rows of %zu)",
                        n - off, (long long)h, stride);
   }
@@ -762,8 +766,7 @@ static aicc_status dec_pnm(const uint8_t *d, size_t n, img_buf *im) {
     }
   }
   if (s) {
-    free(im->px);
-    im->px = NULL;
+    img_free(im);
   }
   return s;
 }

@@ -16,14 +16,6 @@ static aicc_status need_int(const aicc_kernel_ctx *c, int i) {
   return NULL;
 }
 
-/* Normalizes index v into [0, n); false when out of range. */
-static bool index_norm(int64_t v, int64_t n, int64_t *out) {
-  if (v < 0) v += n;
-  if (v < 0 || v >= n) return false;
-  *out = v;
-  return true;
-}
-
 /* ---- Gather ---- */
 
 static aicc_status gather_infer(aicc_infer_ctx *c) {
@@ -67,7 +59,7 @@ static aicc_status gather_kernel(aicc_kernel_ctx *c) {
   if (!map) return aicc_kernel_error(c, AICC_ERR_NOMEM, "out of memory");
   for (int64_t i = 0; i < ni; i++) {
     int64_t v = aicc_tensor_get_i64(ind, i);
-    if (!index_norm(v, n, &map[i])) {
+    if (!aicc_index_norm(v, n, &map[i])) {
       free(map);
       return aicc_kernel_error(c, AICC_ERR_INVALID, "index %lld out of range [-%lld, %lld)",
                                (long long)v, (long long)n, (long long)n);
@@ -115,7 +107,7 @@ static aicc_status gather_el_kernel(aicc_kernel_ctx *c) {
   size_t esz = aicc_elem_bytes(x->dtype);
   for (int64_t i = 0; i < n; i++) {
     int64_t v = aicc_tensor_get_i64(ind, i), q;
-    if (!index_norm(v, x->dims[axis], &q))
+    if (!aicc_index_norm(v, x->dims[axis], &q))
       return aicc_kernel_error(c, AICC_ERR_INVALID, "index %lld out of range", (long long)v);
     AICC_TRY(aicc_elem_copy1(esz, y, i, x, it.off[0] + q * st[axis]));
     aicc_iter_next(&it);
@@ -177,7 +169,7 @@ static aicc_status gather_nd_kernel(aicc_kernel_ctx *c) {
       int64_t off = bi * batch_stride;
       for (int64_t e = 0; e < k; e++) {
         int64_t v = aicc_tensor_get_i64(ind, t * k + e), w;
-        if (!index_norm(v, x->dims[b + e], &w))
+        if (!aicc_index_norm(v, x->dims[b + e], &w))
           return aicc_kernel_error(c, AICC_ERR_INVALID, "index %lld out of range", (long long)v);
         off += w * st[b + e];
       }
@@ -198,7 +190,7 @@ static int64_t onehot_depth(const aicc_tensor *t) {
 
 static aicc_status onehot_infer(aicc_infer_ctx *c) {
   aicc_dtype dt = aicc_infer_in_dtype(c, 2);
-  if (!aicc_infer_has_rank(c, 0)) return aicc_infer_set(c, 0, dt, -1, NULL), NULL;
+  if (aicc_infer_unranked(c, dt)) return NULL;
   const aicc_type *ind = c->in[0];
   int r = ind->rank + 1;
   if (r > AICC_MAX_RANK) return aicc_infer_error(c, AICC_ERR_SHAPE, "output rank too large");
@@ -251,8 +243,7 @@ static aicc_status onehot_kernel(aicc_kernel_ctx *c) {
     } else {
       v = aicc_tensor_get_i64(ind, i);
     }
-    if (v < 0) v += depth;
-    if (v < 0 || v >= depth) continue; /* out of range: all "off" */
+    if (!aicc_index_norm(v, depth, &v)) continue; /* out of range: all "off" */
     int64_t o = i / inner, q = i % inner;
     AICC_TRY(aicc_elem_copy1(esz, y, (o * depth + v) * inner + q, val, 1));
   }
@@ -281,7 +272,7 @@ static aicc_status compress_infer(aicc_infer_ctx *c) {
     aicc_infer_set(c, 0, dt, 1, &d);
     return NULL;
   }
-  if (!aicc_infer_has_rank(c, 0)) return aicc_infer_set(c, 0, dt, -1, NULL), NULL;
+  if (aicc_infer_unranked(c, dt)) return NULL;
   const aicc_type *x = c->in[0];
   int64_t axis;
   AICC_TRY(aicc_infer_wrap(c, aicc_axis_norm_ranked(ax->i, x->rank, &axis)));

@@ -2,6 +2,7 @@
  * MatMulInteger, Det. f32 products go through the blocked aicc_sgemm_ref;
  * other dtypes take exact slow paths (double for floats, int64 for integers).
  * Einsum and Attention live in their own files. */
+#include "ops/conv_util.h"
 #include "ops/gemm_ref.h"
 #include "ops/util.h"
 
@@ -16,28 +17,6 @@ static bool is_numeric(aicc_dtype dt) {
 }
 
 /* Whole-tensor copies in a computation dtype; caller frees. NULL on OOM. */
-static double *read_f64(const aicc_tensor *t) {
-  int64_t n = aicc_tensor_numel(t);
-  double *p = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
-  if (!p) return NULL;
-  if (t->dtype == AICC_DTYPE_F64) memcpy(p, t->data, sizeof(double) * (size_t)n);
-  else if (t->dtype == AICC_DTYPE_F32)
-    for (int64_t i = 0; i < n; i++) p[i] = ((const float *)t->data)[i];
-  else
-    for (int64_t i = 0; i < n; i++) p[i] = aicc_tensor_get_f64(t, i);
-  return p;
-}
-
-static float *read_f32(const aicc_tensor *t) {
-  int64_t n = aicc_tensor_numel(t);
-  float *p = malloc(sizeof(float) * (size_t)(n > 0 ? n : 1));
-  if (!p) return NULL;
-  if (t->dtype == AICC_DTYPE_F32) memcpy(p, t->data, sizeof(float) * (size_t)n);
-  else
-    for (int64_t i = 0; i < n; i++) p[i] = (float)aicc_tensor_get_f64(t, i);
-  return p;
-}
-
 static int64_t *read_i64(const aicc_tensor *t) {
   int64_t n = aicc_tensor_numel(t);
   int64_t *p = malloc(sizeof(int64_t) * (size_t)(n > 0 ? n : 1));
@@ -46,22 +25,7 @@ static int64_t *read_i64(const aicc_tensor *t) {
   return p;
 }
 
-/* Symbolic broadcast of two dims; false when they cannot agree. */
-static bool dim_bcast(aicc_dim a, aicc_dim b, aicc_dim *out) {
-  if (aicc_dim_is_known(a) && a.size == 1) { *out = b; return true; }
-  if (aicc_dim_is_known(b) && b.size == 1) { *out = a; return true; }
-  if (aicc_dim_is_known(a) && aicc_dim_is_known(b)) {
-    if (a.size != b.size) return false;
-    *out = a;
-    return true;
-  }
-  if (a.sym && b.sym && strcmp(a.sym, b.sym) == 0) { *out = a; return true; }
-  if (aicc_dim_is_known(a)) { *out = a; return true; }
-  if (aicc_dim_is_known(b)) { *out = b; return true; }
-  *out = aicc_dim_unknown();
-  return true;
-}
-
+/* False only when both dims are known and differ. */
 static bool dims_may_equal(aicc_dim a, aicc_dim b) {
   return !(aicc_dim_is_known(a) && aicc_dim_is_known(b) && a.size != b.size);
 }
@@ -90,7 +54,7 @@ static aicc_status mm_infer_shape(aicc_infer_ctx *c, aicc_dtype out_dt) {
     int da = d - (nbatch - na), db = d - (nbatch - nb);
     aicc_dim x = da >= 0 ? a->dims[da] : aicc_dim_known(1);
     aicc_dim y = db >= 0 ? b->dims[db] : aicc_dim_known(1);
-    if (!dim_bcast(x, y, &out[d]))
+    if (!aicc_dim_broadcast(x, y, &out[d]))
       return aicc_infer_error(c, AICC_ERR_SHAPE, "MatMul batch dims cannot broadcast");
   }
   int r = nbatch;
@@ -185,8 +149,8 @@ static aicc_status matmul_kernel(aicc_kernel_ctx *c) {
   aicc_dtype dt = A->dtype;
   if (dt == AICC_DTYPE_F32 || dt == AICC_DTYPE_F16 || dt == AICC_DTYPE_BF16) {
     /* Narrow floats are widened to f32 (accumulating in f32 as numpy does). */
-    float *a = dt == AICC_DTYPE_F32 ? A->data : read_f32(A);
-    float *b = dt == AICC_DTYPE_F32 ? B->data : read_f32(B);
+    float *a = dt == AICC_DTYPE_F32 ? A->data : aicc_conv_to_f32(A);
+    float *b = dt == AICC_DTYPE_F32 ? B->data : aicc_conv_to_f32(B);
     float *y = dt == AICC_DTYPE_F32 ? Y->data : malloc(sizeof(float) * (size_t)aicc_tensor_numel(Y));
     if (!a || !b || !y) {
       if (dt != AICC_DTYPE_F32) { free(a); free(b); free(y); }
@@ -210,7 +174,7 @@ static aicc_status matmul_kernel(aicc_kernel_ctx *c) {
     return NULL;
   }
   if (aicc_dtype_is_float(dt)) {
-    double *a = read_f64(A), *b = read_f64(B);
+    double *a = aicc_conv_to_f64(A), *b = aicc_conv_to_f64(B);
     double *row = malloc(sizeof(double) * (size_t)(N > 0 ? N : 1));
     if (!a || !b || !row) {
       free(a); free(b); free(row);
@@ -382,7 +346,7 @@ static aicc_status gemm_kernel(aicc_kernel_ctx *c) {
     return NULL;
   }
   bool isf = aicc_dtype_is_float(A->dtype);
-  double *a = isf ? read_f64(A) : NULL, *b = isf ? read_f64(B) : NULL;
+  double *a = isf ? aicc_conv_to_f64(A) : NULL, *b = isf ? aicc_conv_to_f64(B) : NULL;
   int64_t *ai = isf ? NULL : read_i64(A), *bi = isf ? NULL : read_i64(B);
   if (isf ? (!a || !b) : (!ai || !bi)) {
     free(a); free(b); free(ai); free(bi);
@@ -416,10 +380,7 @@ static aicc_status gemm_kernel(aicc_kernel_ctx *c) {
 
 static aicc_status det_infer(aicc_infer_ctx *c) {
   aicc_dtype dt = c->in[0] ? c->in[0]->dtype : AICC_DTYPE_UNDEFINED;
-  if (!aicc_infer_has_rank(c, 0)) {
-    aicc_infer_set(c, 0, dt, -1, NULL);
-    return NULL;
-  }
+  if (aicc_infer_unranked(c, dt)) return NULL;
   const aicc_type *x = c->in[0];
   if (x->rank < 2)
     return aicc_infer_error(c, AICC_ERR_SHAPE, "Det needs rank >= 2, got %d", x->rank);
@@ -465,7 +426,7 @@ static aicc_status det_kernel(aicc_kernel_ctx *c) {
   aicc_tensor *Y;
   AICC_TRY(aicc_kernel_output(c, 0, X->dtype, X->rank - 2, X->dims, &Y));
   int64_t n = X->dims[X->rank - 1], nb = aicc_tensor_numel(Y);
-  double *a = read_f64(X);
+  double *a = aicc_conv_to_f64(X);
   double *m = malloc(sizeof(double) * (size_t)(n * n > 0 ? n * n : 1));
   if (!a || !m) {
     free(a); free(m);

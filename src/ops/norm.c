@@ -4,6 +4,7 @@
  * MeanVarianceNormalization, LRN. Statistics are computed in double with two
  * passes (mean, then centred variance), so results do not depend on the
  * input dtype's precision; f32 reads and writes skip the generic accessors. */
+#include "ops/conv_util.h"
 #include "ops/util.h"
 
 #include <math.h>
@@ -11,25 +12,6 @@
 #include <string.h>
 
 /* ---- helpers ---- */
-
-static double *load(const aicc_tensor *t) {
-  int64_t n = aicc_tensor_numel(t);
-  double *p = malloc(sizeof(double) * (size_t)(n > 0 ? n : 1));
-  if (!p) return NULL;
-  if (t->dtype == AICC_DTYPE_F32)
-    for (int64_t i = 0; i < n; i++) p[i] = ((const float *)t->data)[i];
-  else
-    for (int64_t i = 0; i < n; i++) p[i] = aicc_tensor_get_f64(t, i);
-  return p;
-}
-
-static void store(aicc_tensor *t, const double *v) {
-  int64_t n = aicc_tensor_numel(t);
-  if (t->dtype == AICC_DTYPE_F32)
-    for (int64_t i = 0; i < n; i++) ((float *)t->data)[i] = (float)v[i];
-  else
-    for (int64_t i = 0; i < n; i++) aicc_tensor_set_f64(t, i, v[i]);
-}
 
 /* Broadcasts parameter p to dims (unidirectionally) into a new double array.
  * NULL p yields `dflt` everywhere. Returns NULL on a shape mismatch (*bad
@@ -49,11 +31,9 @@ static double *expand(const aicc_tensor *p, const int64_t *dims, int rank, doubl
     int64_t want = dims[d + rank - p->rank];
     if (p->dims[d] != 1 && p->dims[d] != want) goto mismatch;
   }
-  int64_t str[AICC_MAX_RANK];
-  aicc_broadcast_strides(p->dims, p->rank, dims, rank, str);
   aicc_iter it;
   aicc_iter_init(&it, dims, rank);
-  aicc_iter_add(&it, str);
+  aicc_iter_add_bcast(&it, p->dims, p->rank);
   for (int64_t i = 0; i < n; i++, aicc_iter_next(&it)) out[i] = aicc_tensor_get_f64(p, it.off[0]);
   return out;
 mismatch:
@@ -64,6 +44,22 @@ mismatch:
 
 static bool float_input(const aicc_tensor *t) {
   return t && t->kind == AICC_KIND_TENSOR && aicc_dtype_is_float(t->dtype);
+}
+
+/* The common checks of the N x C x spatial normalisations: inputs
+ * 0..n_float-1 are float tensors, X (input 0) has rank >= min_rank; *N, *C
+ * and *S are X's batch, channels (1 for rank 1) and spatial size. */
+static aicc_status ncs_dims(const aicc_kernel_ctx *c, int n_float, int min_rank, int64_t *N,
+                            int64_t *C, int64_t *S) {
+  for (int i = 0; i < n_float; i++)
+    if (!float_input(c->in[i]))
+      return aicc_kernel_error(c, AICC_ERR_UNSUPPORTED, "input %d must be a float tensor", i);
+  const aicc_tensor *X = c->in[0];
+  if (X->rank < min_rank)
+    return aicc_kernel_error(c, AICC_ERR_SHAPE, "input rank must be >= %d", min_rank);
+  *N = X->dims[0], *C = X->rank > 1 ? X->dims[1] : 1, *S = 1;
+  for (int d = 2; d < X->rank; d++) *S *= X->dims[d];
+  return NULL;
 }
 
 static aicc_status oom(const aicc_kernel_ctx *c) {
@@ -101,13 +97,8 @@ static aicc_status batchnorm_infer(aicc_infer_ctx *c) {
 
 static aicc_status batchnorm_kernel(aicc_kernel_ctx *c) {
   const aicc_tensor *X = c->in[0];
-  for (int i = 0; i < 5; i++)
-    if (!float_input(c->in[i]))
-      return aicc_kernel_error(c, AICC_ERR_UNSUPPORTED, "input %d must be a float tensor", i);
-  if (X->rank < 1)
-    return aicc_kernel_error(c, AICC_ERR_SHAPE, "input rank must be >= 1");
-  int64_t N = X->dims[0], C = X->rank > 1 ? X->dims[1] : 1, S = 1;
-  for (int d = 2; d < X->rank; d++) S *= X->dims[d];
+  int64_t N, C, S;
+  AICC_TRY(ncs_dims(c, 5, 1, &N, &C, &S));
   for (int i = 1; i < 5; i++)
     if (aicc_tensor_numel(c->in[i]) != C)
       return aicc_kernel_error(c, AICC_ERR_SHAPE, "input %d has %lld values, expected %lld", i,
@@ -118,8 +109,9 @@ static aicc_status batchnorm_kernel(aicc_kernel_ctx *c) {
                                  : c->n_out > 1;
   aicc_tensor *Y;
   AICC_TRY(aicc_kernel_output(c, 0, X->dtype, X->rank, X->dims, &Y));
-  double *x = load(X), *sc = load(c->in[1]), *b = load(c->in[2]);
-  double *rm = load(c->in[3]), *rv = load(c->in[4]);
+  double *x = aicc_conv_to_f64(X), *sc = aicc_conv_to_f64(c->in[1]),
+         *b = aicc_conv_to_f64(c->in[2]);
+  double *rm = aicc_conv_to_f64(c->in[3]), *rv = aicc_conv_to_f64(c->in[4]);
   double *bm = malloc(sizeof(double) * (size_t)(C ? C : 1));
   double *bv = malloc(sizeof(double) * (size_t)(C ? C : 1));
   aicc_status s = NULL;
@@ -152,7 +144,7 @@ static aicc_status batchnorm_kernel(aicc_kernel_ctx *c) {
       double *p = x + (n * C + ch) * S;
       for (int64_t i = 0; i < S; i++) p[i] = (p[i] - m) * k + bb;
     }
-  store(Y, x);
+  aicc_conv_from_f64(Y, x);
   if (training) {
     /* Outputs 1, 2: running statistics updated with momentum; (opset < 14)
      * outputs 3, 4: the batch mean and variance. */
@@ -189,56 +181,51 @@ static void rows_normalize(double *x, int64_t rows, int64_t cols, double eps) {
   }
 }
 
-static aicc_status instancenorm_kernel(aicc_kernel_ctx *c) {
+/* Instance/Group normalisation inputs: scale (input 1) and bias (input 2,
+ * called `bias` in the error) must have `want` values each. Creates output
+ * 0 like X and loads X, scale and bias as doubles (caller frees). */
+static aicc_status affine_load(aicc_kernel_ctx *c, int64_t want, const char *bias,
+                               aicc_tensor **Y, double **x, double **sc, double **b) {
   const aicc_tensor *X = c->in[0];
-  for (int i = 0; i < 3; i++)
-    if (!float_input(c->in[i]))
-      return aicc_kernel_error(c, AICC_ERR_UNSUPPORTED, "input %d must be a float tensor", i);
-  if (X->rank < 2) return aicc_kernel_error(c, AICC_ERR_SHAPE, "input rank must be >= 2");
-  int64_t N = X->dims[0], C = X->dims[1], S = 1;
-  for (int d = 2; d < X->rank; d++) S *= X->dims[d];
-  if (aicc_tensor_numel(c->in[1]) != C || aicc_tensor_numel(c->in[2]) != C)
-    return aicc_kernel_error(c, AICC_ERR_SHAPE, "scale and B must have %lld values", (long long)C);
-  aicc_tensor *Y;
-  AICC_TRY(aicc_kernel_output(c, 0, X->dtype, X->rank, X->dims, &Y));
-  double *x = load(X), *sc = load(c->in[1]), *b = load(c->in[2]);
-  if (!x || !sc || !b) {
-    free(x); free(sc); free(b);
+  if (aicc_tensor_numel(c->in[1]) != want || aicc_tensor_numel(c->in[2]) != want)
+    return aicc_kernel_error(c, AICC_ERR_SHAPE, "scale and %s must have %lld values", bias,
+                             (long long)want);
+  AICC_TRY(aicc_kernel_output(c, 0, X->dtype, X->rank, X->dims, Y));
+  *x = aicc_conv_to_f64(X), *sc = aicc_conv_to_f64(c->in[1]), *b = aicc_conv_to_f64(c->in[2]);
+  if (!*x || !*sc || !*b) {
+    free(*x); free(*sc); free(*b);
     return oom(c);
   }
+  return NULL;
+}
+
+static aicc_status instancenorm_kernel(aicc_kernel_ctx *c) {
+  int64_t N, C, S;
+  AICC_TRY(ncs_dims(c, 3, 2, &N, &C, &S));
+  aicc_tensor *Y;
+  double *x, *sc, *b;
+  AICC_TRY(affine_load(c, C, "B", &Y, &x, &sc, &b));
   rows_normalize(x, N * C, S, aicc_node_attr_float(c->node, "epsilon", 1e-5f));
   for (int64_t r = 0; r < N * C; r++)
     for (int64_t i = 0; i < S; i++) x[r * S + i] = x[r * S + i] * sc[r % C] + b[r % C];
-  store(Y, x);
+  aicc_conv_from_f64(Y, x);
   free(x); free(sc); free(b);
   return NULL;
 }
 
 static aicc_status groupnorm_kernel(aicc_kernel_ctx *c) {
-  const aicc_tensor *X = c->in[0];
-  for (int i = 0; i < 3; i++)
-    if (!float_input(c->in[i]))
-      return aicc_kernel_error(c, AICC_ERR_UNSUPPORTED, "input %d must be a float tensor", i);
-  if (X->rank < 2) return aicc_kernel_error(c, AICC_ERR_SHAPE, "input rank must be >= 2");
+  int64_t N, C, S;
+  AICC_TRY(ncs_dims(c, 3, 2, &N, &C, &S));
   int64_t G = aicc_node_attr_int(c->node, "num_groups", 0);
-  int64_t N = X->dims[0], C = X->dims[1], S = 1;
-  for (int d = 2; d < X->rank; d++) S *= X->dims[d];
   if (G <= 0 || C % G != 0)
     return aicc_kernel_error(c, AICC_ERR_SHAPE, "num_groups %lld does not divide %lld channels",
                              (long long)G, (long long)C);
   /* Opset 18 has one scale/bias per group; 21 one per channel. */
   bool per_channel = c->opset >= 21;
   int64_t want = per_channel ? C : G;
-  if (aicc_tensor_numel(c->in[1]) != want || aicc_tensor_numel(c->in[2]) != want)
-    return aicc_kernel_error(c, AICC_ERR_SHAPE, "scale and bias must have %lld values",
-                             (long long)want);
   aicc_tensor *Y;
-  AICC_TRY(aicc_kernel_output(c, 0, X->dtype, X->rank, X->dims, &Y));
-  double *x = load(X), *sc = load(c->in[1]), *b = load(c->in[2]);
-  if (!x || !sc || !b) {
-    free(x); free(sc); free(b);
-    return oom(c);
-  }
+  double *x, *sc, *b;
+  AICC_TRY(affine_load(c, want, "bias", &Y, &x, &sc, &b));
   int64_t cpg = C / G;
   rows_normalize(x, N * G, cpg * S, aicc_node_attr_float(c->node, "epsilon", 1e-5f));
   for (int64_t n = 0; n < N; n++)
@@ -247,7 +234,7 @@ static aicc_status groupnorm_kernel(aicc_kernel_ctx *c) {
       double *p = x + (n * C + ch) * S;
       for (int64_t i = 0; i < S; i++) p[i] = p[i] * sc[k] + b[k];
     }
-  store(Y, x);
+  aicc_conv_from_f64(Y, x);
   free(x); free(sc); free(b);
   return NULL;
 }
@@ -305,7 +292,8 @@ static aicc_status axis_norm_run(aicc_kernel_ctx *c, bool rms) {
   aicc_tensor *Y;
   AICC_TRY(aicc_kernel_output(c, 0, X->dtype, X->rank, X->dims, &Y));
   bool bad1, bad2;
-  double *x = load(X), *w = expand(W, pd, prank, 1.0, &bad1), *b = expand(B, pd, prank, 0.0, &bad2);
+  double *x = aicc_conv_to_f64(X), *w = expand(W, pd, prank, 1.0, &bad1),
+         *b = expand(B, pd, prank, 0.0, &bad2);
   double *mean = malloc(sizeof(double) * (size_t)(rows ? rows : 1));
   double *inv = malloc(sizeof(double) * (size_t)(rows ? rows : 1));
   if (bad1 || bad2) {
@@ -332,7 +320,7 @@ static aicc_status axis_norm_run(aicc_kernel_ctx *c, bool rms) {
     mean[r] = m;
     inv[r] = k;
   }
-  store(Y, x);
+  aicc_conv_from_f64(Y, x);
   if (!rms) {
     int64_t sd[AICC_MAX_RANK];
     for (int d = 0; d < X->rank; d++) sd[d] = d < axis ? X->dims[d] : 1;
@@ -341,7 +329,7 @@ static aicc_status axis_norm_run(aicc_kernel_ctx *c, bool rms) {
       aicc_tensor *t;
       s = aicc_kernel_output(c, o, stash_dtype(c->node), X->rank, sd, &t);
       if (s) goto done;
-      store(t, o == 1 ? mean : inv);
+      aicc_conv_from_f64(t, o == 1 ? mean : inv);
     }
   }
 done:
@@ -371,7 +359,7 @@ static aicc_status lpnorm_kernel(aicc_kernel_ctx *c) {
   }
   aicc_tensor *Y;
   AICC_TRY(aicc_kernel_output(c, 0, X->dtype, X->rank, X->dims, &Y));
-  double *x = load(X);
+  double *x = aicc_conv_to_f64(X);
   if (!x) return oom(c);
   for (int64_t o = 0; o < outer; o++)
     for (int64_t i = 0; i < inner; i++) {
@@ -381,7 +369,7 @@ static aicc_status lpnorm_kernel(aicc_kernel_ctx *c) {
       /* A zero norm gives a zero output (opset 22), not NaN. */
       for (int64_t k = 0; k < n; k++) q[k * inner] = norm == 0.0 ? 0.0 : q[k * inner] / norm;
     }
-  store(Y, x);
+  aicc_conv_from_f64(Y, x);
   free(x);
   return NULL;
 }
@@ -417,7 +405,7 @@ static aicc_status mvn_kernel(aicc_kernel_ctx *c) {
   aicc_tensor *Y;
   AICC_TRY(aicc_kernel_output(c, 0, X->dtype, X->rank, X->dims, &Y));
   int64_t n = aicc_tensor_numel(X);
-  double *x = load(X), *s1 = calloc((size_t)sn, sizeof(double)),
+  double *x = aicc_conv_to_f64(X), *s1 = calloc((size_t)sn, sizeof(double)),
          *s2 = calloc((size_t)sn, sizeof(double));
   if (!x || !s1 || !s2) {
     free(x); free(s1); free(s2);
@@ -440,7 +428,7 @@ static aicc_status mvn_kernel(aicc_kernel_ctx *c) {
   aicc_iter_add(&it, sstr);
   for (int64_t i = 0; i < n; i++, aicc_iter_next(&it))
     x[i] = (x[i] - s1[it.off[0]]) / s2[it.off[0]];
-  store(Y, x);
+  aicc_conv_from_f64(Y, x);
   free(x); free(s1); free(s2);
   return NULL;
 }
@@ -461,7 +449,8 @@ static aicc_status lrn_kernel(aicc_kernel_ctx *c) {
   for (int d = 2; d < X->rank; d++) S *= X->dims[d];
   aicc_tensor *Y;
   AICC_TRY(aicc_kernel_output(c, 0, X->dtype, X->rank, X->dims, &Y));
-  double *x = load(X), *y = malloc(sizeof(double) * (size_t)(N * C * S > 0 ? N * C * S : 1));
+  double *x = aicc_conv_to_f64(X),
+         *y = malloc(sizeof(double) * (size_t)(N * C * S > 0 ? N * C * S : 1));
   if (!x || !y) {
     free(x); free(y);
     return oom(c);
@@ -481,7 +470,7 @@ static aicc_status lrn_kernel(aicc_kernel_ctx *c) {
         y[at] = x[at] / pow(bias + alpha / (double)size * sq, beta);
       }
     }
-  store(Y, y);
+  aicc_conv_from_f64(Y, y);
   free(x); free(y);
   return NULL;
 }

@@ -44,10 +44,7 @@ static aicc_status pool_infer(aicc_infer_ctx *c) {
 
 static aicc_status global_pool_infer(aicc_infer_ctx *c) {
   aicc_dtype dt = c->in[0] ? c->in[0]->dtype : AICC_DTYPE_UNDEFINED;
-  if (!aicc_infer_has_rank(c, 0)) {
-    aicc_infer_set(c, 0, dt, -1, NULL);
-    return NULL;
-  }
+  if (aicc_infer_unranked(c, dt)) return NULL;
   const aicc_type *x = c->in[0];
   if (x->rank < 2)
     return aicc_infer_error(c, AICC_ERR_SHAPE, "input has rank %d, expected >= 2", x->rank);
@@ -306,10 +303,7 @@ static aicc_status unpool_dims(const aicc_node *n, int rank, const int64_t *in_d
 
 static aicc_status max_unpool_infer(aicc_infer_ctx *c) {
   aicc_dtype dt = c->in[0] ? c->in[0]->dtype : AICC_DTYPE_UNDEFINED;
-  if (!aicc_infer_has_rank(c, 0)) {
-    aicc_infer_set(c, 0, dt, -1, NULL);
-    return NULL;
-  }
+  if (aicc_infer_unranked(c, dt)) return NULL;
   const aicc_type *x = c->in[0];
   int r = x->rank;
   if (r < 3) return aicc_infer_error(c, AICC_ERR_SHAPE, "input has rank %d, expected >= 3", r);

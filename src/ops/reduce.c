@@ -51,10 +51,7 @@ static aicc_status axes_resolve(const aicc_node *node, rkind k, int opset,
 static aicc_status reduce_infer_kind(aicc_infer_ctx *c, rkind k) {
   aicc_dtype dt = c->in[0] ? c->in[0]->dtype : AICC_DTYPE_UNDEFINED;
   bool keep = aicc_node_attr_int(c->node, "keepdims", 1) != 0;
-  if (!aicc_infer_has_rank(c, 0)) {
-    aicc_infer_set(c, 0, dt, -1, NULL);
-    return NULL;
-  }
+  if (aicc_infer_unranked(c, dt)) return NULL;
   const aicc_type *x = c->in[0];
   bool given = c->n_in > 1 && c->in[1] && c->in[1]->kind != AICC_KIND_NONE;
   bool mask[AICC_MAX_RANK], known;

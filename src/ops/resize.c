@@ -192,10 +192,7 @@ static void input_slots(const aicc_node *n, int opset, int *roi, int *scales, in
 
 static aicc_status resize_infer(aicc_infer_ctx *c) {
   aicc_dtype dt = c->in[0] ? c->in[0]->dtype : AICC_DTYPE_UNDEFINED;
-  if (!aicc_infer_has_rank(c, 0)) {
-    aicc_infer_set(c, 0, dt, -1, NULL);
-    return NULL;
-  }
+  if (aicc_infer_unranked(c, dt)) return NULL;
   const aicc_type *x = c->in[0];
   int r = x->rank, ri, si, zi;
   input_slots(c->node, c->opset, &ri, &si, &zi);

@@ -3,6 +3,7 @@
  * peepholes, layout 0/1, GRU linear_before_reset). The kernel works in f32
  * (other float dtypes convert in and out); matrix-vector products run as
  * row updates over pre-transposed weights so the inner loop vectorizes. */
+#include "ops/conv_util.h"
 #include "ops/util.h"
 
 #include <ctype.h>
@@ -153,17 +154,6 @@ static aicc_status lstm_infer(aicc_infer_ctx *c) { return rnn_infer_kind(c, RNN_
 
 /* --- kernel --- */
 
-/* A malloc'ed f32 copy of t (NULL on allocation failure). */
-static float *to_f32(const aicc_tensor *t) {
-  int64_t n = aicc_tensor_numel(t);
-  float *v = malloc(sizeof *v * (size_t)(n > 0 ? n : 1));
-  if (!v) return NULL;
-  if (t->dtype == AICC_DTYPE_F32) memcpy(v, t->data, sizeof *v * (size_t)n);
-  else
-    for (int64_t i = 0; i < n; i++) v[i] = (float)aicc_tensor_get_f64(t, i);
-  return v;
-}
-
 static void from_f32(aicc_tensor *t, const float *v) {
   int64_t n = aicc_tensor_numel(t);
   if (t->dtype == AICC_DTYPE_F32) memcpy(t->data, v, sizeof *v * (size_t)n);
@@ -304,9 +294,10 @@ static aicc_status rnn_kernel_kind(aicc_kernel_ctx *c, rnn_kind kind) {
     ydims[0] = T, ydims[1] = D, ydims[2] = B, ydims[3] = H;
     hdims[0] = D, hdims[1] = B, hdims[2] = H;
   }
-  float *x = to_f32(X), *w = to_f32(W), *r = to_f32(R);
-  float *bias = Bt ? to_f32(Bt) : calloc((size_t)(D * 2 * GH), sizeof(float));
-  float *h0 = H0 ? to_f32(H0) : NULL, *c0 = C0 ? to_f32(C0) : NULL, *pp = P ? to_f32(P) : NULL;
+  float *x = aicc_conv_to_f32(X), *w = aicc_conv_to_f32(W), *r = aicc_conv_to_f32(R);
+  float *bias = Bt ? aicc_conv_to_f32(Bt) : calloc((size_t)(D * 2 * GH), sizeof(float));
+  float *h0 = H0 ? aicc_conv_to_f32(H0) : NULL, *c0 = C0 ? aicc_conv_to_f32(C0) : NULL;
+  float *pp = P ? aicc_conv_to_f32(P) : NULL;
   float *y = calloc((size_t)(T * D * B * H + 1), sizeof(float));
   float *yh = calloc((size_t)(D * B * H + 1), sizeof(float));
   float *yc = calloc((size_t)(D * B * H + 1), sizeof(float));

@@ -98,10 +98,8 @@ static aicc_status scatter_el_kernel(aicc_kernel_ctx *c) {
   int64_t dim = x->dims[axis];
   for (int64_t i = 0; i < n; i++) {
     int64_t v = aicc_tensor_get_i64(ind, i);
-    if (v < 0) v += dim;
-    if (v < 0 || v >= dim)
-      return aicc_kernel_error(c, AICC_ERR_INVALID, "index %lld out of range",
-                               (long long)aicc_tensor_get_i64(ind, i));
+    if (!aicc_index_norm(v, dim, &v))
+      return aicc_kernel_error(c, AICC_ERR_INVALID, "index %lld out of range", (long long)v);
     AICC_TRY(aicc_kernel_wrap(c, combine(red, esz, y, it.off[0] + v * st[axis], upd, i)));
     aicc_iter_next(&it);
   }
@@ -137,11 +135,9 @@ static aicc_status scatter_nd_kernel(aicc_kernel_ctx *c) {
   for (int64_t t = 0; t < tuples; t++) {
     int64_t off = 0;
     for (int64_t e = 0; e < k; e++) {
-      int64_t v = aicc_tensor_get_i64(ind, t * k + e), dim = x->dims[e];
-      if (v < 0) v += dim;
-      if (v < 0 || v >= dim)
-        return aicc_kernel_error(c, AICC_ERR_INVALID, "index %lld out of range",
-                                 (long long)aicc_tensor_get_i64(ind, t * k + e));
+      int64_t v = aicc_tensor_get_i64(ind, t * k + e);
+      if (!aicc_index_norm(v, x->dims[e], &v))
+        return aicc_kernel_error(c, AICC_ERR_INVALID, "index %lld out of range", (long long)v);
       off += v * st[e];
     }
     if (red == RED_NONE) {

@@ -24,16 +24,7 @@ static aicc_type seq_type_merge(const aicc_type *a, const aicc_type *b) {
     r.rank = -1;
     return r;
   }
-  if (a->rank != b->rank || a->rank < 0) {
-    r.rank = -1;
-    return r;
-  }
-  for (int d = 0; d < a->rank; d++) {
-    aicc_dim x = a->dims[d], y = b->dims[d];
-    bool same = (x.sym || y.sym) ? (x.sym && y.sym && strcmp(x.sym, y.sym) == 0)
-                                 : x.size == y.size;
-    r.dims[d] = same ? x : aicc_dim_unknown();
-  }
+  aicc_type_join_shape(&r, a, b);
   return r;
 }
 
@@ -152,10 +143,9 @@ static aicc_status seq_at_kernel(aicc_kernel_ctx *c) {
   int64_t pos, n = (int64_t)c->in[0]->n_elems;
   AICC_TRY(read_position(c, 1, &has, &pos));
   if (!has) return aicc_kernel_error(c, AICC_ERR_INVALID, "position is required");
-  if (pos < -n || pos >= n)
+  if (!aicc_index_norm(pos, n, &pos))
     return aicc_kernel_error(c, AICC_ERR_INVALID, "position %lld out of range for %lld elements",
                              (long long)pos, (long long)n);
-  if (pos < 0) pos += n;
   c->out[0] = aicc_tensor_retain(c->in[0]->elems[pos]);
   return NULL;
 }
@@ -212,10 +202,9 @@ static aicc_status seq_erase_kernel(aicc_kernel_ctx *c) {
   int64_t pos, n = (int64_t)seq->n_elems;
   AICC_TRY(read_position(c, 1, &has, &pos));
   if (!has) pos = n - 1;
-  if (pos < -n || pos >= n)
+  if (!aicc_index_norm(pos, n, &pos))
     return aicc_kernel_error(c, AICC_ERR_INVALID, "position %lld out of range for %lld elements",
                              (long long)pos, (long long)n);
-  if (pos < 0) pos += n;
   aicc_tensor *out;
   AICC_TRY(aicc_tensor_sequence_create(seq->dtype, &out));
   for (int64_t i = 0; i < n; i++) {

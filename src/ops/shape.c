@@ -295,12 +295,27 @@ static bool axes_of(const aicc_node *n, int opset, const aicc_tensor *in1, bool 
   return true;
 }
 
+/* axes_of for inference: false unless input 0's rank and the axes are known. */
+static bool infer_axes(const aicc_infer_ctx *c, int64_t *axes, int64_t *k, bool *have) {
+  bool in1 = c->n_in > 1 && c->in[1];
+  return aicc_infer_has_rank(c, 0) &&
+         axes_of(c->node, c->opset, aicc_infer_cin(c, 1), in1, axes, k, have);
+}
+
+/* axes_of for a kernel: error unless the axes are an integer list. */
+static aicc_status kernel_axes(const aicc_kernel_ctx *c, int64_t *axes, int64_t *k, bool *have) {
+  bool in1 = c->n_in > 1 && c->in[1];
+  if (!axes_of(c->node, c->opset, in1 ? c->in[1] : NULL, in1, axes, k, have))
+    return aicc_kernel_error(c, AICC_ERR_INVALID, "axes must be an integer list");
+  return NULL;
+}
+
 /* Marks normalized axes in `mark` (rank entries); error on range/duplicate. */
 static const char *mark_axes(const int64_t *axes, int64_t k, int rank, bool *mark) {
   memset(mark, 0, sizeof(bool) * (size_t)(rank > 0 ? rank : 1));
   for (int64_t i = 0; i < k; i++) {
-    int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
-    if (a < 0 || a >= rank) return "axis out of range";
+    int64_t a;
+    if (!aicc_index_norm(axes[i], rank, &a)) return "axis out of range";
     if (mark[a]) return "duplicate axis";
     mark[a] = true;
   }
@@ -311,10 +326,7 @@ static aicc_status squeeze_infer(aicc_infer_ctx *c) {
   aicc_dtype dt = aicc_infer_in_dtype(c, 0);
   int64_t axes[AICC_MAX_RANK], k;
   bool have;
-  bool in1 = c->n_in > 1 && c->in[1];
-  if (!aicc_infer_has_rank(c, 0) ||
-      !axes_of(c->node, c->opset, aicc_infer_cin(c, 1), in1, axes, &k, &have))
-    return infer_unknown(c, dt);
+  if (!infer_axes(c, axes, &k, &have)) return infer_unknown(c, dt);
   const aicc_type *x = c->in[0];
   bool mark[AICC_MAX_RANK];
   if (have) {
@@ -346,9 +358,7 @@ static aicc_status squeeze_kernel(aicc_kernel_ctx *c) {
   const aicc_tensor *x = c->in[0];
   int64_t axes[AICC_MAX_RANK], k, out[AICC_MAX_RANK];
   bool have, mark[AICC_MAX_RANK];
-  bool in1 = c->n_in > 1 && c->in[1];
-  if (!axes_of(c->node, c->opset, in1 ? c->in[1] : NULL, in1, axes, &k, &have))
-    return aicc_kernel_error(c, AICC_ERR_INVALID, "axes must be an integer list");
+  AICC_TRY(kernel_axes(c, axes, &k, &have));
   if (have) {
     const char *why = mark_axes(axes, k, x->rank, mark);
     if (why) return aicc_kernel_error(c, AICC_ERR_SHAPE, "%s", why);
@@ -379,10 +389,7 @@ static aicc_status unsqueeze_infer(aicc_infer_ctx *c) {
   aicc_dtype dt = aicc_infer_in_dtype(c, 0);
   int64_t axes[AICC_MAX_RANK], k;
   bool have;
-  bool in1 = c->n_in > 1 && c->in[1];
-  if (!aicc_infer_has_rank(c, 0) ||
-      !axes_of(c->node, c->opset, aicc_infer_cin(c, 1), in1, axes, &k, &have))
-    return infer_unknown(c, dt);
+  if (!infer_axes(c, axes, &k, &have)) return infer_unknown(c, dt);
   const aicc_type *x = c->in[0];
   int r;
   bool mark[AICC_MAX_RANK];
@@ -399,9 +406,7 @@ static aicc_status unsqueeze_kernel(aicc_kernel_ctx *c) {
   const aicc_tensor *x = c->in[0];
   int64_t axes[AICC_MAX_RANK], k, out[AICC_MAX_RANK];
   bool have, mark[AICC_MAX_RANK];
-  bool in1 = c->n_in > 1 && c->in[1];
-  if (!axes_of(c->node, c->opset, in1 ? c->in[1] : NULL, in1, axes, &k, &have))
-    return aicc_kernel_error(c, AICC_ERR_INVALID, "axes must be an integer list");
+  AICC_TRY(kernel_axes(c, axes, &k, &have));
   int r;
   const char *why = unsqueeze_mask(axes, k, x->rank, &r, mark);
   if (why) return aicc_kernel_error(c, AICC_ERR_SHAPE, "%s", why);
@@ -622,8 +627,8 @@ static bool transpose_perm(const aicc_node *n, int rank, int64_t *perm) {
   if (len != rank) return false;
   bool seen[AICC_MAX_RANK] = {0};
   for (int d = 0; d < rank; d++) {
-    int64_t a = p[d] < 0 ? p[d] + rank : p[d];
-    if (a < 0 || a >= rank || seen[a]) return false;
+    int64_t a;
+    if (!aicc_index_norm(p[d], rank, &a) || seen[a]) return false;
     seen[a] = true;
     perm[d] = a;
   }

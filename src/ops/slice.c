@@ -19,6 +19,27 @@ static aicc_status read_ints(const aicc_kernel_ctx *c, int i, int64_t *v, int64_
 }
 
 /* Product of dims[a..b). */
+/* One buffer for the per-axis maps of aicc_elem_map_copy: map[d] gets
+ * out[d] entries for the caller to fill. Returns the buffer to free, NULL
+ * when out of memory. */
+static int64_t *maps_alloc(const int64_t *out, int rank, int64_t **map) {
+  int64_t total = 0;
+  for (int d = 0; d < rank; d++) total += out[d];
+  int64_t *buf = malloc(sizeof(int64_t) * (size_t)(total ? total : 1));
+  int64_t off = 0;
+  for (int d = 0; buf && d < rank; off += out[d], d++) map[d] = buf + off;
+  return buf;
+}
+
+/* Copies x into y (dims out) through the filled maps, then frees buf. */
+static aicc_status maps_copy(aicc_tensor *y, const int64_t *out, const aicc_tensor *x,
+                             int64_t *const *map, int64_t *buf, const aicc_tensor *fill) {
+  aicc_status s =
+      aicc_elem_map_copy(y, out, x, x->dims, x->rank, (const int64_t *const *)map, fill);
+  free(buf);
+  return s;
+}
+
 /* ---- Concat ---- */
 
 static int64_t concat_axis_attr(const aicc_node *n, int opset) {
@@ -276,8 +297,8 @@ static const char *slice_read(const aicc_node *node, int opset, const aicc_tenso
   for (int64_t i = 0; i < ns; i++) {
     if (na < 0) sp->axes[i] = i;
     if (nt < 0) sp->steps[i] = 1;
-    int64_t a = sp->axes[i] < 0 ? sp->axes[i] + rank : sp->axes[i];
-    if (a < 0 || a >= rank) return "axis out of range";
+    int64_t a;
+    if (!aicc_index_norm(sp->axes[i], rank, &a)) return "axis out of range";
     if (seen[a]) return "duplicate axis";
     seen[a] = true;
     sp->axes[i] = a;
@@ -306,7 +327,7 @@ static void slice_axis(int64_t dim, int64_t start, int64_t end, int64_t step, in
 
 static aicc_status slice_infer(aicc_infer_ctx *c) {
   aicc_dtype dt = aicc_infer_in_dtype(c, 0);
-  if (!aicc_infer_has_rank(c, 0)) return aicc_infer_set(c, 0, dt, -1, NULL), NULL;
+  if (aicc_infer_unranked(c, dt)) return NULL;
   const aicc_type *x = c->in[0];
   const aicc_tensor *in[5] = {NULL};
   bool present[5] = {false};
@@ -364,27 +385,18 @@ static aicc_status slice_kernel(aicc_kernel_ctx *c) {
   aicc_tensor *y;
   AICC_TRY(aicc_kernel_output(c, 0, x->dtype, x->rank, out, &y));
   if (aicc_tensor_numel(y) == 0) return NULL;
-  int64_t total = 0;
-  for (int d = 0; d < x->rank; d++) total += out[d];
-  int64_t *buf = malloc(sizeof(int64_t) * (size_t)(total ? total : 1));
+  int64_t *map[AICC_MAX_RANK], *buf = maps_alloc(out, x->rank, map);
   if (!buf) return aicc_kernel_error(c, AICC_ERR_NOMEM, "out of memory");
-  const int64_t *maps[AICC_MAX_RANK];
-  int64_t *p = buf;
-  for (int d = 0; d < x->rank; d++) {
-    for (int64_t o = 0; o < out[d]; o++) p[o] = start[d] + o * step[d];
-    maps[d] = p;
-    p += out[d];
-  }
-  aicc_status s = aicc_elem_map_copy(y, out, x, x->dims, x->rank, maps, NULL);
-  free(buf);
-  return s;
+  for (int d = 0; d < x->rank; d++)
+    for (int64_t o = 0; o < out[d]; o++) map[d][o] = start[d] + o * step[d];
+  return maps_copy(y, out, x, map, buf, NULL);
 }
 
 /* ---- Tile ---- */
 
 static aicc_status tile_infer(aicc_infer_ctx *c) {
   aicc_dtype dt = aicc_infer_in_dtype(c, 0);
-  if (!aicc_infer_has_rank(c, 0)) return aicc_infer_set(c, 0, dt, -1, NULL), NULL;
+  if (aicc_infer_unranked(c, dt)) return NULL;
   const aicc_type *x = c->in[0];
   int64_t rep[AICC_MAX_RANK], k;
   aicc_dim out[AICC_MAX_RANK];
@@ -411,28 +423,19 @@ static aicc_status tile_kernel(aicc_kernel_ctx *c) {
   int64_t rep[2 * AICC_MAX_RANK], k, out[AICC_MAX_RANK];
   AICC_TRY(read_ints(c, 1, rep, &k));
   if (k != x->rank) return aicc_kernel_error(c, AICC_ERR_SHAPE, "repeats length differs from rank");
-  int64_t total = 0;
   for (int d = 0; d < x->rank; d++) {
     if (rep[d] < 0) return aicc_kernel_error(c, AICC_ERR_SHAPE, "negative repeat");
     if (__builtin_mul_overflow(x->dims[d], rep[d], &out[d]))
       return aicc_kernel_error(c, AICC_ERR_SHAPE, "tiled dim %d overflows", d);
-    total += out[d];
   }
   aicc_tensor *y;
   AICC_TRY(aicc_kernel_output(c, 0, x->dtype, x->rank, out, &y));
   if (aicc_tensor_numel(y) == 0) return NULL;
-  int64_t *buf = malloc(sizeof(int64_t) * (size_t)(total ? total : 1));
+  int64_t *map[AICC_MAX_RANK], *buf = maps_alloc(out, x->rank, map);
   if (!buf) return aicc_kernel_error(c, AICC_ERR_NOMEM, "out of memory");
-  const int64_t *maps[AICC_MAX_RANK];
-  int64_t *p = buf;
-  for (int d = 0; d < x->rank; d++) {
-    for (int64_t o = 0; o < out[d]; o++) p[o] = o % x->dims[d];
-    maps[d] = p;
-    p += out[d];
-  }
-  aicc_status s = aicc_elem_map_copy(y, out, x, x->dims, x->rank, maps, NULL);
-  free(buf);
-  return s;
+  for (int d = 0; d < x->rank; d++)
+    for (int64_t o = 0; o < out[d]; o++) map[d][o] = o % x->dims[d];
+  return maps_copy(y, out, x, map, buf, NULL);
 }
 
 /* ---- Pad ---- */
@@ -487,8 +490,8 @@ static const char *pad_amounts(const aicc_node *n, int opset, const aicc_tensor 
   memset(pb, 0, sizeof(int64_t) * (size_t)rank);
   memset(pe, 0, sizeof(int64_t) * (size_t)rank);
   for (int64_t i = 0; i < na; i++) {
-    int64_t a = axes[i] < 0 ? axes[i] + rank : axes[i];
-    if (a < 0 || a >= rank) return "axis out of range";
+    int64_t a;
+    if (!aicc_index_norm(axes[i], rank, &a)) return "axis out of range";
     pb[a] = raw[i];
     pe[a] = raw[na + i];
   }
@@ -497,7 +500,7 @@ static const char *pad_amounts(const aicc_node *n, int opset, const aicc_tensor 
 
 static aicc_status pad_infer(aicc_infer_ctx *c) {
   aicc_dtype dt = aicc_infer_in_dtype(c, 0);
-  if (!aicc_infer_has_rank(c, 0)) return aicc_infer_set(c, 0, dt, -1, NULL), NULL;
+  if (aicc_infer_unranked(c, dt)) return NULL;
   const aicc_type *x = c->in[0];
   int64_t pb[AICC_MAX_RANK], pe[AICC_MAX_RANK];
   bool known, axes_present = c->n_in > 3 && c->in[3];
@@ -551,13 +554,11 @@ static aicc_status pad_kernel(aicc_kernel_ctx *c) {
                                 axes_present ? c->in[3] : NULL, x->rank, pb, pe, &known);
   if (why || !known)
     return aicc_kernel_error(c, AICC_ERR_INVALID, "%s", why ? why : "pads must be integers");
-  int64_t total = 0;
   for (int d = 0; d < x->rank; d++) {
     if (__builtin_add_overflow(x->dims[d], pb[d], &out[d]) ||
         __builtin_add_overflow(out[d], pe[d], &out[d]) || out[d] > INT64_MAX / 2)
       return aicc_kernel_error(c, AICC_ERR_SHAPE, "padded dim %d overflows", d);
     if (out[d] < 0) return aicc_kernel_error(c, AICC_ERR_SHAPE, "pads crop below zero");
-    total += out[d];
   }
   aicc_tensor *y;
   AICC_TRY(aicc_kernel_output(c, 0, x->dtype, x->rank, out, &y));
@@ -575,13 +576,11 @@ static aicc_status pad_kernel(aicc_kernel_ctx *c) {
       aicc_tensor_set_f64(fill, 0, aicc_node_attr_float(c->node, "value", 0.f));
     }
   }
-  int64_t *buf = malloc(sizeof(int64_t) * (size_t)(total ? total : 1));
+  int64_t *map[AICC_MAX_RANK], *buf = maps_alloc(out, x->rank, map);
   if (!buf) {
     s = aicc_kernel_error(c, AICC_ERR_NOMEM, "out of memory");
     goto done;
   }
-  const int64_t *maps[AICC_MAX_RANK];
-  int64_t *p = buf;
   for (int d = 0; d < x->rank; d++) {
     /* Negative pads crop first; the rest pads the kept range [lo, hi). */
     int64_t lo = pb[d] < 0 ? -pb[d] : 0, hi = x->dims[d] - (pe[d] < 0 ? -pe[d] : 0);
@@ -593,12 +592,11 @@ static aicc_status pad_kernel(aicc_kernel_ctx *c) {
     }
     for (int64_t o = 0; o < out[d]; o++) {
       int64_t q = pad_src(mode, o - before, n);
-      p[o] = q < 0 ? -1 : lo + q;
+      map[d][o] = q < 0 ? -1 : lo + q;
     }
-    maps[d] = p;
-    p += out[d];
   }
-  s = aicc_elem_map_copy(y, out, x, x->dims, x->rank, maps, fill);
+  s = maps_copy(y, out, x, map, buf, fill);
+  buf = NULL;
 done:
   free(buf);
   if (fill) aicc_tensor_release(fill);
@@ -617,15 +615,14 @@ static const char *ccp_axes(const aicc_node *n, int rank, int64_t k, int64_t *ax
   }
   if (na != k) return "shape length differs from axes";
   for (int64_t i = 0; i < na; i++) {
-    axes[i] = a[i] < 0 ? a[i] + rank : a[i];
-    if (axes[i] < 0 || axes[i] >= rank) return "axis out of range";
+    if (!aicc_index_norm(a[i], rank, &axes[i])) return "axis out of range";
   }
   return NULL;
 }
 
 static aicc_status ccp_infer(aicc_infer_ctx *c) {
   aicc_dtype dt = aicc_infer_in_dtype(c, 0);
-  if (!aicc_infer_has_rank(c, 0)) return aicc_infer_set(c, 0, dt, -1, NULL), NULL;
+  if (aicc_infer_unranked(c, dt)) return NULL;
   const aicc_type *x = c->in[0];
   aicc_dim out[AICC_MAX_RANK];
   memcpy(out, x->dims, sizeof(aicc_dim) * (size_t)x->rank);
@@ -662,26 +659,18 @@ static aicc_status ccp_kernel(aicc_kernel_ctx *c) {
   aicc_tensor *y;
   AICC_TRY(aicc_kernel_output(c, 0, x->dtype, x->rank, out, &y));
   if (aicc_tensor_numel(y) == 0) return NULL;
-  int64_t total = 0;
-  for (int d = 0; d < x->rank; d++) total += out[d];
-  int64_t *buf = malloc(sizeof(int64_t) * (size_t)(total ? total : 1));
+  int64_t *map[AICC_MAX_RANK], *buf = maps_alloc(out, x->rank, map);
   if (!buf) return aicc_kernel_error(c, AICC_ERR_NOMEM, "out of memory");
-  const int64_t *maps[AICC_MAX_RANK];
-  int64_t *p = buf;
   for (int d = 0; d < x->rank; d++) {
     /* Crop keeps the centre (offset rounded down); pad centres the input
      * the same way, with zeros around it. */
     int64_t n = x->dims[d], shift = out[d] < n ? (n - out[d]) / 2 : -((out[d] - n) / 2);
     for (int64_t o = 0; o < out[d]; o++) {
       int64_t q = o + shift;
-      p[o] = q >= 0 && q < n ? q : -1;
+      map[d][o] = q >= 0 && q < n ? q : -1;
     }
-    maps[d] = p;
-    p += out[d];
   }
-  aicc_status s = aicc_elem_map_copy(y, out, x, x->dims, x->rank, maps, NULL);
-  free(buf);
-  return s;
+  return maps_copy(y, out, x, map, buf, NULL);
 }
 
 /* ---- table ---- */

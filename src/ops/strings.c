@@ -29,18 +29,19 @@ static aicc_status concat_kernel(aicc_kernel_ctx *c) {
   const aicc_tensor *a = c->in[0], *b = c->in[1];
   const int64_t *dims[2] = {a->dims, b->dims};
   int ranks[2] = {a->rank, b->rank}, r;
-  int64_t od[AICC_MAX_RANK], sa[AICC_MAX_RANK], sb[AICC_MAX_RANK];
+  int64_t od[AICC_MAX_RANK];
   aicc_status s = aicc_broadcast_dims(2, dims, ranks, od, &r);
-  if (s) return aicc_kernel_error(c, AICC_ERR_SHAPE, "%s", aicc_status_message(s));
-  aicc_status_free(s);
+  if (s) {
+    aicc_status e = aicc_kernel_error(c, AICC_ERR_SHAPE, "%s", aicc_status_message(s));
+    aicc_status_free(s);
+    return e;
+  }
   aicc_tensor *y;
   AICC_TRY(aicc_kernel_output(c, 0, AICC_DTYPE_STRING, r, od, &y));
-  aicc_broadcast_strides(a->dims, a->rank, od, r, sa);
-  aicc_broadcast_strides(b->dims, b->rank, od, r, sb);
   aicc_iter it;
   aicc_iter_init(&it, od, r);
-  aicc_iter_add(&it, sa);
-  aicc_iter_add(&it, sb);
+  aicc_iter_add_bcast(&it, a->dims, a->rank);
+  aicc_iter_add_bcast(&it, b->dims, b->rank);
   for (int64_t i = 0, n = aicc_tensor_numel(y); i < n; i++, aicc_iter_next(&it)) {
     size_t la = a->strlens[it.off[0]], lb = b->strlens[it.off[1]];
     char *buf = malloc(la + lb + 1);

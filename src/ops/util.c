@@ -73,6 +73,12 @@ int aicc_iter_add(aicc_iter *it, const int64_t *strides) {
   return k;
 }
 
+int aicc_iter_add_bcast(aicc_iter *it, const int64_t *dims, int rank) {
+  int64_t str[AICC_MAX_RANK];
+  aicc_broadcast_strides(dims, rank, it->dims, it->rank, str);
+  return aicc_iter_add(it, str);
+}
+
 void aicc_iter_next(aicc_iter *it) {
   for (int d = it->rank - 1; d >= 0; d--) {
     for (int k = 0; k < it->n; k++) it->off[k] += it->strides[k][d];
@@ -119,6 +125,27 @@ bool aicc_infer_has_rank(const aicc_infer_ctx *c, int i) {
          c->in[i]->rank >= 0;
 }
 
+bool aicc_dim_broadcast(aicc_dim a, aicc_dim b, aicc_dim *out) {
+  if (aicc_dim_is_known(a) && a.size == 1) { *out = b; return true; }
+  if (aicc_dim_is_known(b) && b.size == 1) { *out = a; return true; }
+  if (aicc_dim_is_known(a) && aicc_dim_is_known(b)) {
+    if (a.size != b.size) return false;
+    *out = a;
+    return true;
+  }
+  if (a.sym && b.sym && strcmp(a.sym, b.sym) == 0) { *out = a; return true; }
+  if (aicc_dim_is_known(a)) { *out = a; return true; }
+  if (aicc_dim_is_known(b)) { *out = b; return true; }
+  *out = aicc_dim_unknown();
+  return true;
+}
+
+bool aicc_infer_unranked(aicc_infer_ctx *c, aicc_dtype dt) {
+  if (aicc_infer_has_rank(c, 0)) return false;
+  aicc_infer_set(c, 0, dt, -1, NULL);
+  return true;
+}
+
 aicc_status aicc_infer_broadcast_as(aicc_infer_ctx *c, aicc_dtype dt) {
   aicc_dtype out_dt = dt;
   if (out_dt == AICC_DTYPE_UNDEFINED && c->n_in > 0 && c->in[0])
@@ -140,21 +167,10 @@ aicc_status aicc_infer_broadcast_as(aicc_infer_ctx *c, aicc_dtype dt) {
       int kd = d - (r - c->in[k]->rank);
       if (kd < 0) continue;
       aicc_dim s = c->in[k]->dims[kd];
-      if (aicc_dim_is_known(s) && s.size == 1) continue;
-      if (aicc_dim_is_known(cur) && cur.size == 1) {
-        cur = s;
-      } else if (aicc_dim_is_known(cur) && aicc_dim_is_known(s)) {
-        if (cur.size != s.size)
-          return aicc_infer_error(c, AICC_ERR_SHAPE,
-                                  "inputs cannot broadcast: dim %d is %lld vs %lld",
-                                  d, (long long)cur.size, (long long)s.size);
-      } else if (cur.sym && s.sym && strcmp(cur.sym, s.sym) == 0) {
-        /* same symbol */
-      } else if (aicc_dim_is_known(s)) {
-        cur = s; /* a symbol broadcast against a known size > 1 must equal it */
-      } else if (!aicc_dim_is_known(cur)) {
-        cur = aicc_dim_unknown();
-      }
+      if (!aicc_dim_broadcast(cur, s, &cur))
+        return aicc_infer_error(c, AICC_ERR_SHAPE,
+                                "inputs cannot broadcast: dim %d is %lld vs %lld",
+                                d, (long long)cur.size, (long long)s.size);
     }
     out[d] = cur;
   }

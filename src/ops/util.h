@@ -19,10 +19,24 @@
 /* Normalizes a possibly negative axis into [0, rank); error if out of range. */
 AICC_MUST_USE aicc_status aicc_axis_norm(int64_t axis, int rank, int64_t *out);
 
+/* An index or axis v (negative counts from the end) normalised into [0, n);
+ * false, *out untouched, when out of range. For callers with their own
+ * error message (aicc_axis_norm builds one). */
+static inline bool aicc_index_norm(int64_t v, int64_t n, int64_t *out) {
+  if (v < 0) v += n;
+  if (v < 0 || v >= n) return false;
+  *out = v;
+  return true;
+}
 /* Multidirectional (numpy) broadcast of n dims lists. */
 AICC_MUST_USE aicc_status aicc_broadcast_dims(int n, const int64_t *const *dims,
                                               const int *ranks, int64_t *out,
                                               int *out_rank);
+/* Broadcast of two symbolic dims: a known 1 yields the other, known sizes
+ * must agree, one symbol on both sides stays, a symbol against a known size
+ * yields the size (they must be equal at run time), else unknown. False
+ * (and *out untouched) when both are known and differ. */
+bool aicc_dim_broadcast(aicc_dim a, aicc_dim b, aicc_dim *out);
 /* Element strides of `in` when broadcast to `out` (0 along broadcast dims);
  * strides has out_rank entries. in_rank <= out_rank. */
 void aicc_broadcast_strides(const int64_t *in_dims, int in_rank,
@@ -44,6 +58,9 @@ typedef struct aicc_iter {
 void aicc_iter_init(aicc_iter *it, const int64_t *dims, int rank);
 /* Adds an operand with the given strides; returns its slot (0..3). */
 int aicc_iter_add(aicc_iter *it, const int64_t *strides);
+/* Adds an operand of the given dims, broadcast (numpy) to the iterator's
+ * dims (rank <= the iterator's); returns its slot. */
+int aicc_iter_add_bcast(aicc_iter *it, const int64_t *dims, int rank);
 /* Advances one element (last dim fastest). */
 void aicc_iter_next(aicc_iter *it);
 
@@ -65,5 +82,8 @@ aicc_status aicc_infer_broadcast_as(aicc_infer_ctx *c, aicc_dtype dt);
 aicc_status aicc_infer_broadcast(aicc_infer_ctx *c);
 /* True when input i is present and its rank is known. */
 bool aicc_infer_has_rank(const aicc_infer_ctx *c, int i);
+/* When input 0's rank is not known: output 0 becomes dtype dt of unknown
+ * rank and the result is true (inference is done). */
+bool aicc_infer_unranked(aicc_infer_ctx *c, aicc_dtype dt);
 
 #endif

@@ -15,6 +15,26 @@ bool aicc_cli_is_help(const char *arg) {
   return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 || strcmp(arg, "help") == 0;
 }
 
+int aicc_cli_arg_common(const char *cmd, const char *usage, int argc, char **argv, int *i,
+                        aicc_engine *eng, const char **pos, const char *what) {
+  const char *a = argv[*i];
+  if (aicc_cli_is_help(a)) {
+    fputs(usage, stdout);
+    return 0;
+  }
+  if (strcmp(a, "--engine") == 0) {
+    if (*i + 1 >= argc) return aicc_cli_usage_error(cmd, "--engine needs a value");
+    if (!aicc_cli_engine_parse(argv[++*i], eng)) return 2;
+  } else if (a[0] == '-') {
+    return aicc_cli_usage_error(cmd, "unknown option '%s'", a);
+  } else if (*pos) {
+    return aicc_cli_usage_error(cmd, "more than one %s given", what);
+  } else {
+    *pos = a;
+  }
+  return -1;
+}
+
 const char *aicc_cli_engine_names(void) { return "interp"; }
 
 bool aicc_cli_engine_parse(const char *s, aicc_engine *out) {

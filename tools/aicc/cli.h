@@ -46,4 +46,13 @@ int aicc_cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 bool aicc_cli_is_help(const char *arg);
 
+/* The arguments every running command (run, test) reads alike, at argv[*i],
+ * once the command's own options did not match: help (prints usage),
+ * `--engine E`, an unknown option, and the one positional argument (stored
+ * in *pos; `what` names it in the "more than one ... given" error).
+ * Returns -1 when the argument was taken (*i may advance), else the exit
+ * code the command returns. */
+int aicc_cli_arg_common(const char *cmd, const char *usage, int argc, char **argv, int *i,
+                        aicc_engine *eng, const char **pos, const char *what);
+
 #endif

@@ -41,25 +41,14 @@ int aicc_cmd_run(int argc, char **argv) {
   bool timing = false;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (aicc_cli_is_help(a)) {
-      fputs(usage, stdout);
-      return 0;
-    }
-    bool has_val = i + 1 < argc;
     if (strcmp(a, "--inputs") == 0 || strcmp(a, "--outputs") == 0) {
-      if (!has_val) return aicc_cli_usage_error("run", "%s needs a folder", a);
+      if (i + 1 >= argc) return aicc_cli_usage_error("run", "%s needs a folder", a);
       *(a[2] == 'i' ? &in_dir : &out_dir) = argv[++i];
-    } else if (strcmp(a, "--engine") == 0) {
-      if (!has_val) return aicc_cli_usage_error("run", "--engine needs a value");
-      if (!aicc_cli_engine_parse(argv[++i], &eng)) return 2;
     } else if (strcmp(a, "--time") == 0) {
       timing = true;
-    } else if (a[0] == '-') {
-      return aicc_cli_usage_error("run", "unknown option '%s'", a);
-    } else if (model) {
-      return aicc_cli_usage_error("run", "more than one model given");
     } else {
-      model = a;
+      int rc = aicc_cli_arg_common("run", usage, argc, argv, &i, &eng, &model, "model");
+      if (rc >= 0) return rc;
     }
   }
   if (!model) return aicc_cli_usage_error("run", "no model given");

@@ -121,26 +121,15 @@ int aicc_cmd_test(int argc, char **argv) {
   double rtol = 1e-3, atol = 1e-7;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (aicc_cli_is_help(a)) {
-      fputs(usage, stdout);
-      return 0;
-    }
-    bool has_val = i + 1 < argc;
-    if (strcmp(a, "--engine") == 0) {
-      if (!has_val) return aicc_cli_usage_error("test", "--engine needs a value");
-      if (!aicc_cli_engine_parse(argv[++i], &eng)) return 2;
-    } else if (strcmp(a, "--rtol") == 0 || strcmp(a, "--atol") == 0) {
+    if (strcmp(a, "--rtol") == 0 || strcmp(a, "--atol") == 0) {
       double v;
-      if (!has_val || !parse_double(argv[i + 1], &v) || v < 0)
+      if (i + 1 >= argc || !parse_double(argv[i + 1], &v) || v < 0)
         return aicc_cli_usage_error("test", "%s needs a non-negative number", a);
       *(a[2] == 'r' ? &rtol : &atol) = v;
       i++;
-    } else if (a[0] == '-') {
-      return aicc_cli_usage_error("test", "unknown option '%s'", a);
-    } else if (dir) {
-      return aicc_cli_usage_error("test", "more than one case directory given");
     } else {
-      dir = a;
+      int rc = aicc_cli_arg_common("test", usage, argc, argv, &i, &eng, &dir, "case directory");
+      if (rc >= 0) return rc;
     }
   }
   if (!dir) return aicc_cli_usage_error("test", "no case directory given");
