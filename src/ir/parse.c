@@ -12,7 +12,7 @@
  *   init    := 'init' value '=' tensor
  *   node    := [value (',' value)* '='] [name '::'] name
  *              '(' [input (',' input)*] ')' ['{' attr (',' attr)* '}']
- *              [':' type (',' type)*] ['name' '=' STR]
+ *              [':' type (',' type)*] ['name' '=' STR] ['group' '=' INT]
  *   input   := value | '_'                      ('_': omitted optional input)
  *   ret     := 'return' [value (',' value)*]
  *   value   := '%' (IDCHARS | STR)
@@ -838,6 +838,19 @@ static bool parse_node(parser *p, aicc_graph *g) {
     if (strlen(s) != len) return fail(p, "node name contains a NUL byte");
     name = s;
   }
+  /* Fusion group id (passes/fuse.c); only when followed by '=', so that a
+   * next node's operator could never be taken for it. */
+  int64_t group = 0;
+  size_t before_group = p->pos;
+  bool has_group = accept_kw(p, "fusion");
+  if (has_group && peek(p) != '=') {
+    has_group = false;
+    p->pos = before_group;
+  }
+  if (has_group) {
+    if (!expect(p, '=', "after 'fusion'") || !lex_int64(p, &group)) return false;
+    if (group < 0 || group > INT32_MAX) return fail(p, "fusion group id %lld is out of range", (long long)group);
+  }
   aicc_value **outs = AICC_ARENA_ARRAY(&p->m->arena, aicc_value *, n_out ? n_out : 1);
   if (!outs) return nomem(p);
   for (size_t i = 0; i < n_out; i++) {
@@ -852,6 +865,7 @@ static bool parse_node(parser *p, aicc_graph *g) {
   if (!status_at(p, op_at, aicc_graph_node_add(g, name, op, domain, ins, (int)n_in, outs,
                                                (int)n_out, &nd)))
     return false;
+  nd->group = (int32_t)group;
   if (n_attr) {
     if (!status_at(p, op_at, aicc_node_attrs_alloc(nd, (int)n_attr))) return false;
     memcpy(nd->attrs, attrs, sizeof *attrs * n_attr);

@@ -479,6 +479,9 @@ static void w_node(writer *w, const aicc_node *n, int ind) {
     w_str(w, " name=");
     w_quoted(w, n->name, strlen(n->name));
   }
+  /* Fusion group (passes/fuse.c), after the name: ` fusion=N` (not
+   * "group", which is also Conv's attribute). */
+  if (n->group) w_fmt(w, " fusion=%d", (int)n->group);
 }
 
 static void w_graph(writer *w, const aicc_graph *g, int ind) {

@@ -17,6 +17,7 @@ typedef struct aicc_pass_stats {
   int64_t changes;                   /* rewrites the pass reported */
   int64_t const_bytes_folded;        /* bytes of constants produced by folding */
   double ms;
+  char notes[192];                   /* a pass's own one-line summary (memplan's sizes) */
 } aicc_pass_stats;
 
 typedef struct aicc_pass_ctx {
@@ -29,6 +30,7 @@ typedef struct aicc_pass_ctx {
   /* Set by the running pass: */
   int64_t changes;
   int64_t const_bytes_folded;
+  char notes[192]; /* copied into the pass's stats entry */
   /* Filled by the manager: */
   AICC_VEC(aicc_pass_stats) stats;
 } aicc_pass_ctx;

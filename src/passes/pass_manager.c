@@ -174,9 +174,10 @@ static double now_ms(void) {
 }
 
 aicc_status aicc_pass_run(aicc_model *m, const aicc_pass *pass, aicc_pass_ctx *ctx) {
-  aicc_pass_stats st = {pass->name, count_nodes(m->graph), 0, 0, 0, 0};
+  aicc_pass_stats st = {pass->name, count_nodes(m->graph), 0, 0, 0, 0, ""};
   ctx->changes = 0;
   ctx->const_bytes_folded = 0;
+  ctx->notes[0] = 0;
   double t0 = now_ms();
   aicc_status s = pass->run(m, ctx);
   st.ms = now_ms() - t0;
@@ -185,6 +186,7 @@ aicc_status aicc_pass_run(aicc_model *m, const aicc_pass *pass, aicc_pass_ctx *c
   st.nodes_after = count_nodes(m->graph);
   st.changes = ctx->changes;
   st.const_bytes_folded = ctx->const_bytes_folded;
+  snprintf(st.notes, sizeof st.notes, "%s", ctx->notes);
   if (!aicc_vec_push(&ctx->stats, st)) return aicc_errorf(AICC_ERR_NOMEM, "out of memory");
   if (ctx->verify) {
     s = aicc_model_verify(m);
@@ -222,14 +224,14 @@ void aicc_pass_stats_print(const aicc_pass_ctx *ctx, FILE *f, bool json) {
     if (json)
       fprintf(f,
               "%s\n  {\"pass\": \"%s\", \"nodes_before\": %lld, \"nodes_after\": %lld, "
-              "\"changes\": %lld, \"const_bytes_folded\": %lld, \"ms\": %.3f}",
+              "\"changes\": %lld, \"const_bytes_folded\": %lld, \"ms\": %.3f, \"notes\": \"%s\"}",
               i ? "," : "", s->pass, (long long)s->nodes_before, (long long)s->nodes_after,
-              (long long)s->changes, (long long)s->const_bytes_folded, s->ms);
+              (long long)s->changes, (long long)s->const_bytes_folded, s->ms, s->notes);
     else
-      fprintf(f, "%-10s nodes %6lld -> %-6lld (%+lld) changes %-5lld folded %lld B  %.2f ms\n",
+      fprintf(f, "%-10s nodes %6lld -> %-6lld (%+lld) changes %-5lld folded %lld B  %.2f ms%s%s\n",
               s->pass, (long long)s->nodes_before, (long long)s->nodes_after,
               (long long)(s->nodes_after - s->nodes_before), (long long)s->changes,
-              (long long)s->const_bytes_folded, s->ms);
+              (long long)s->const_bytes_folded, s->ms, s->notes[0] ? "  " : "", s->notes);
   }
   if (json) fprintf(f, "\n]\n");
 }
