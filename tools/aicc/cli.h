@@ -18,6 +18,7 @@ int aicc_cmd_show(int argc, char **argv);
 int aicc_cmd_run(int argc, char **argv);
 int aicc_cmd_test(int argc, char **argv);
 int aicc_cmd_ops(int argc, char **argv);
+int aicc_cmd_opt(int argc, char **argv);
 
 /* Engines that run a model; `--engine` on every running command. */
 typedef enum { AICC_ENGINE_INTERP } aicc_engine;

@@ -11,6 +11,7 @@ static const aicc_cli_command commands[] = {
     {"run", "run a model on input_N.pb files and write output_N.pb", aicc_cmd_run},
     {"test", "run an ONNX backend-test case directory and compare outputs", aicc_cmd_test},
     {"ops", "list the operators in the registry", aicc_cmd_ops},
+    {"opt", "run graph passes (-O levels or --passes) and write ONNX or IR", aicc_cmd_opt},
 };
 
 static void usage(FILE *f) {
