@@ -379,7 +379,11 @@ aicc_status aicc_interp_eval_node(const aicc_model *m, const aicc_node *n,
   for (int i = 0; i < n->n_inputs && !s; i++)
     if (n->inputs[i]) {
       if (!inputs[i]) s = aicc_errorf(AICC_ERR_INTERNAL, "input %d not given", i);
-      else ip.slots[n->inputs[i]->id] = aicc_tensor_retain(inputs[i]);
+      else { /* a value may feed several inputs: hold one reference */
+        uint32_t id = n->inputs[i]->id;
+        aicc_tensor_release(ip.slots[id]);
+        ip.slots[id] = aicc_tensor_retain(inputs[i]);
+      }
     }
   if (!s) s = run_node(&ip, n, want);
   for (int o = 0; o < n->n_outputs && !s; o++) {
