@@ -217,21 +217,35 @@ aicc_status aicc_pipeline_run(aicc_model *m, const aicc_pipeline *p, aicc_pass_c
   return NULL;
 }
 
+/* Notes are plain text from our passes; escape what JSON needs anyway. */
+static void json_string(FILE *f, const char *s) {
+  fputc('"', f);
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\') fputc('\\', f);
+    if ((unsigned char)*s < 0x20) fprintf(f, "\\u%04x", (unsigned char)*s);
+    else fputc(*s, f);
+  }
+  fputc('"', f);
+}
+
 void aicc_pass_stats_print(const aicc_pass_ctx *ctx, FILE *f, bool json) {
   if (json) fprintf(f, "[");
   for (size_t i = 0; i < ctx->stats.len; i++) {
     const aicc_pass_stats *s = &ctx->stats.data[i];
-    if (json)
+    if (json) {
       fprintf(f,
               "%s\n  {\"pass\": \"%s\", \"nodes_before\": %lld, \"nodes_after\": %lld, "
-              "\"changes\": %lld, \"const_bytes_folded\": %lld, \"ms\": %.3f, \"notes\": \"%s\"}",
+              "\"changes\": %lld, \"const_bytes_folded\": %lld, \"ms\": %.3f, \"notes\": ",
               i ? "," : "", s->pass, (long long)s->nodes_before, (long long)s->nodes_after,
-              (long long)s->changes, (long long)s->const_bytes_folded, s->ms, s->notes);
-    else
+              (long long)s->changes, (long long)s->const_bytes_folded, s->ms);
+      json_string(f, s->notes);
+      fputc('}', f);
+    } else {
       fprintf(f, "%-10s nodes %6lld -> %-6lld (%+lld) changes %-5lld folded %lld B  %.2f ms%s%s\n",
               s->pass, (long long)s->nodes_before, (long long)s->nodes_after,
               (long long)(s->nodes_after - s->nodes_before), (long long)s->changes,
               (long long)s->const_bytes_folded, s->ms, s->notes[0] ? "  " : "", s->notes);
+    }
   }
   if (json) fprintf(f, "\n]\n");
 }
