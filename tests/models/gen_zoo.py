@@ -146,13 +146,14 @@ def _make_divisible(v, d=8):
 
 def mobilenetv2(seed, width=0.35, classes=1000):
     """MobileNetV2 (Sandler et al. 2018, Table 2) at width 0.35: 17 inverted
-    residual bottlenecks, depthwise 3x3, ReLU6 as Clip(0, 6), BN folded into
-    conv biases (as exported in eval mode), 224x224 input."""
+    residual bottlenecks, depthwise 3x3, BatchNormalization after every conv
+    (kept as a separate op, as TF/Keras exports and PyTorch's exporter without
+    constant folding write it), ReLU6 as Clip(0, 6), 224x224 input."""
     b = Builder(seed)
     lo, hi = b.f32(0.0, "relu6_min"), b.f32(6.0, "relu6_max")
 
     def cbr(x, cin, cout, k, s, group=1, act=True):
-        y = b.conv(x, cin, cout, k, s, (k - 1) // 2, group)
+        y = b.bn(b.conv(x, cin, cout, k, s, (k - 1) // 2, group, bias=False), cout)
         return b.op("Clip", [y, lo, hi]) if act else y
 
     c = _make_divisible(32 * width)
@@ -316,8 +317,10 @@ def gpt2(seed, vocab=1000, seq=16, hidden=64, heads=4, layers=2):
 
 def lstm(seed, vocab=500, seq=20, batch=2, emb=32, hidden=48, classes=5):
     """Text classifier: Gather embedding, Transpose to time-major, one LSTM
-    layer (weights U(-1/sqrt(H), 1/sqrt(H)) as PyTorch initializes them), the
-    last time step (Slice + Squeeze), Gemm to class logits."""
+    layer (weights U(-1/sqrt(H), 1/sqrt(H)) as PyTorch initializes them) whose
+    zero initial state is built from the input's shape as PyTorch's exporter
+    writes it (Shape, Gather, Concat, ConstantOfShape), the last time step
+    (Slice + Squeeze), Gemm to class logits."""
     b = Builder(seed)
     bound = 1.0 / math.sqrt(hidden)
     x = b.op("Gather", [b.randn([vocab, emb], 1.0, "emb"), "tokens"], axis=0)
@@ -325,7 +328,13 @@ def lstm(seed, vocab=500, seq=20, batch=2, emb=32, hidden=48, classes=5):
     w = b.uniform([1, 4 * hidden, emb], bound, "lstm_W")
     r = b.uniform([1, 4 * hidden, hidden], bound, "lstm_R")
     bias = b.uniform([1, 8 * hidden], bound, "lstm_B")
-    y, _, _ = b.op("LSTM", [x, w, r, bias], n_out=3, hidden_size=hidden, direction="forward")
+    bsz = b.op("Gather", [b.op("Shape", ["tokens"]), b.i64([0])], axis=0)
+    state_dims = b.op("Concat", [b.i64([1]), bsz, b.i64([hidden])], axis=0)
+    zero = helper.make_tensor("zero", F32, [1], [0.0])
+    h0 = b.op("ConstantOfShape", [state_dims], value=zero)
+    c0 = b.op("ConstantOfShape", [state_dims], value=zero)
+    y, _, _ = b.op("LSTM", [x, w, r, bias, "", h0, c0], n_out=3, hidden_size=hidden,
+                   direction="forward")
     last = b.op("Slice", [y, b.i64([-1]), b.i64([np.iinfo(np.int64).max]), b.i64([0])])
     last = b.op("Squeeze", [last, b.i64([0, 1])])
     b.gemm(last, hidden, classes)
