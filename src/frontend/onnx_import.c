@@ -69,7 +69,8 @@ static bool is_default_domain(const char *d) {
 
 static bool is_known_domain(const char *d) {
   return is_default_domain(d) || strcmp(d, "ai.onnx.ml") == 0 ||
-         strcmp(d, "ai.onnx.preview.training") == 0 || strcmp(d, "ai.onnx.preview") == 0;
+         strcmp(d, "ai.onnx.preview.training") == 0 || strcmp(d, "ai.onnx.preview") == 0 ||
+         strcmp(d, "ai.aicc") == 0; /* aicc-internal ops (ops/aicc_layout.c) */
 }
 
 static const char *node_desc(const char *name, const char *op, char *buf, size_t n) {

@@ -108,6 +108,25 @@ def malformed_passes(aicc, tmp):
 
 
 @case
+def internal_ops_not_exported(aicc, tmp):
+    """-O3's layout pass makes aicc-internal ops: ONNX output is refused."""
+    m = os.path.join(tmp, "m.onnx")
+    w = numpy_helper.from_array(np.ones((16, 8, 3, 3), np.float32), "w")
+    g = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["y"], name="conv1", pads=[1, 1, 1, 1])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 6, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 16, 6, 6])], [w])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), m)
+    out = os.path.join(tmp, "out.onnx")
+    with Untouched(m):
+        r = run(aicc, "opt", m, "--passes=layout", "-o", out)
+        expect_error(r, "aicc-internal layout ops", code=1)
+    only_files(tmp, ["m.onnx"])
+    r = run(aicc, "opt", m, "--passes=layout", "-o", os.path.join(tmp, "out.ir"))
+    assert r.returncode == 0, r.stderr
+
+
+@case
 def bad_level(aicc, tmp):
     for lvl in ("-O7", "-O", "-O22", "-Ofast"):
         fail_case(aicc, tmp, [lvl], ["optimization level", lvl], 2)

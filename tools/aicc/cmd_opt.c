@@ -117,7 +117,16 @@ static aicc_status model_write(const aicc_model *m, const char *out) {
     AICC_TRY(aicc_model_print(m, NULL, stdout));
     return fflush(stdout) == 0 ? NULL : aicc_errorf(AICC_ERR_IO, "stdout: write failed");
   }
-  if (ends_with(out, ".onnx")) return aicc_onnx_save(m, out);
+  if (ends_with(out, ".onnx")) {
+    /* -O3's layout pass introduces aicc-internal ops (ai.aicc domain) that
+     * other ONNX runtimes cannot run; refuse rather than write such a file. */
+    if (aicc_model_opset(m, "ai.aicc") > 0)
+      return aicc_errorf(AICC_ERR_UNSUPPORTED,
+                         "%s: the model uses aicc-internal layout ops (ai.aicc); write .ir, "
+                         "or use -O2 / a --passes list without layout for ONNX output",
+                         out);
+    return aicc_onnx_save(m, out);
+  }
   char *text = NULL;
   size_t len = 0;
   AICC_TRY(aicc_model_print_string(m, NULL, &text, &len));

@@ -19,6 +19,8 @@ static const char usage[] =
     "exits 0 iff all pass. Symbolic dims take their sizes from the inputs.\n\n"
     "options:\n"
     "  --engine E   engine to run on: interp (default)\n"
+    "  --model F    run this model (.onnx or .ir) instead of CASE_DIR/model.onnx\n"
+    "               (e.g. an optimised one from `aicc opt`)\n"
     "  --rtol R     relative tolerance (default 1e-3, as the ONNX runner)\n"
     "  --atol A     absolute tolerance (default 1e-7, as the ONNX runner)\n"
     "  -h, --help   show this help\n";
@@ -116,7 +118,7 @@ static bool run_set(aicc_engine eng, const aicc_model *m, const char *set_dir,
 }
 
 int aicc_cmd_test(int argc, char **argv) {
-  const char *dir = NULL;
+  const char *dir = NULL, *model = NULL;
   aicc_engine eng = AICC_ENGINE_INTERP;
   double rtol = 1e-3, atol = 1e-7;
   for (int i = 1; i < argc; i++) {
@@ -127,6 +129,9 @@ int aicc_cmd_test(int argc, char **argv) {
         return aicc_cli_usage_error("test", "%s needs a non-negative number", a);
       *(a[2] == 'r' ? &rtol : &atol) = v;
       i++;
+    } else if (strcmp(a, "--model") == 0) {
+      if (i + 1 >= argc) return aicc_cli_usage_error("test", "--model needs a file");
+      model = argv[++i];
     } else {
       int rc = aicc_cli_arg_common("test", usage, argc, argv, &i, &eng, &dir, "case directory");
       if (rc >= 0) return rc;
@@ -134,7 +139,8 @@ int aicc_cmd_test(int argc, char **argv) {
   }
   if (!dir) return aicc_cli_usage_error("test", "no case directory given");
   char model_path[4096];
-  snprintf(model_path, sizeof model_path, "%s/model.onnx", dir);
+  if (model) snprintf(model_path, sizeof model_path, "%s", model);
+  else snprintf(model_path, sizeof model_path, "%s/model.onnx", dir);
   aicc_model *m;
   aicc_status s = aicc_cli_model_load(model_path, &m);
   if (s) return aicc_cli_fail(s);
