@@ -1,7 +1,7 @@
 /* The op registry: one row per operator, grouped by family (one file per
  * family, each exporting a table). A row carries schema (opset range,
- * arity, attributes), shape/type inference and the reference kernel; the
- * gradient rule and loop-IR lowering join it later. A missing piece is NULL
+ * arity, attributes), shape/type inference, the reference kernel and the
+ * gradient rule; loop-IR lowering joins it later. A missing piece is NULL
  * and is reported by name, never skipped silently. Rows are const data. */
 #ifndef AICC_OPS_REGISTRY_H
 #define AICC_OPS_REGISTRY_H
@@ -44,6 +44,21 @@ typedef struct aicc_kernel_ctx {
 } aicc_kernel_ctx;
 typedef aicc_status (*aicc_kernel_fn)(aicc_kernel_ctx *c);
 
+/* Gradient rule (reverse mode, src/autodiff/): given the gradients of the
+ * node's outputs, appends nodes to c->graph that compute the gradient of
+ * each input (a vector-Jacobian product) and stores them in c->dx. Build
+ * the nodes with the helpers of ops/grad_util.h (they type each new value).
+ * A rule may leave dx[i] NULL where the input is not differentiable or
+ * c->need[i] is false; it never edits the forward nodes. */
+typedef struct aicc_grad_ctx {
+  aicc_graph *graph;          /* graph of the forward node; backward nodes go here */
+  const aicc_node *node;      /* the forward node */
+  aicc_value *const *dy;      /* n_outputs: gradient of output i, NULL: zero */
+  aicc_value **dx;            /* n_inputs: set to the gradient of input i */
+  const bool *need;           /* need[i]: the gradient of input i is wanted */
+} aicc_grad_ctx;
+typedef aicc_status (*aicc_grad_fn)(aicc_grad_ctx *c);
+
 enum { AICC_VARIADIC = -1 };
 
 struct aicc_op {
@@ -55,6 +70,9 @@ struct aicc_op {
   const aicc_attr_spec *attrs; /* terminated by a row with name NULL; NULL: none */
   aicc_infer_fn infer;
   aicc_kernel_fn kernel;
+  /* NULL in the family tables today: src/autodiff/rules.c maps op names to
+   * the rules of src/ops/grad_*.c; a row that sets it takes precedence. */
+  aicc_grad_fn grad;
 };
 
 /* A family's table, defined in src/ops/<family>.c. */
