@@ -235,7 +235,10 @@ aicc_status aicc_onnx_save(const aicc_model *m, const char *path) {
       s = nomem();
     } else {
       size_t w = protobuf_c_message_pack(&mp.base, buf);
-      s = aicc_onnx_file_write(path, buf, w);
+      aicc_arena_fini(&c.a);
+      s = aicc_file_write_atomic(path, buf, w); /* its messages name the path */
+      free(buf);
+      return s;
     }
   }
   free(buf);

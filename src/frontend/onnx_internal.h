@@ -4,6 +4,7 @@
 #ifndef AICC_FRONTEND_ONNX_INTERNAL_H
 #define AICC_FRONTEND_ONNX_INTERNAL_H
 
+#include "core/file.h"
 #include "ir/graph.h"
 #include "onnx/onnx-data.pb-c.h"
 #include "onnx/onnx-ml.pb-c.h"
@@ -57,9 +58,5 @@ AICC_MUST_USE aicc_status aicc_onnx_type_encode(const aicc_type *t, aicc_arena *
 /* Reads a whole file (refusing files over AICC_ONNX_MAX_FILE). */
 AICC_MUST_USE aicc_status aicc_onnx_file_read(const char *path, uint8_t **data,
                                               size_t *len);
-/* Writes len bytes to path atomically: a temp file in the same folder, then
- * rename; on failure the temp file is removed and path is untouched. */
-AICC_MUST_USE aicc_status aicc_onnx_file_write(const char *path, const void *data,
-                                               size_t len);
 
 #endif

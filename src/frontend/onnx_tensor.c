@@ -77,42 +77,6 @@ aicc_status aicc_onnx_file_read(const char *path, uint8_t **data, size_t *len) {
   return NULL;
 }
 
-aicc_status aicc_onnx_file_write(const char *path, const void *data, size_t len) {
-  size_t pl = strlen(path);
-  char *tmp = malloc(pl + 16);
-  if (!tmp) return aicc_errorf(AICC_ERR_NOMEM, "out of memory");
-  memcpy(tmp, path, pl);
-  memcpy(tmp + pl, ".tmp.XXXXXX", 12);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    aicc_status s = aicc_errorf(AICC_ERR_IO, "cannot create a temporary file next to it (%s)",
-                                strerror(errno));
-    free(tmp);
-    return s;
-  }
-  aicc_status s = NULL;
-  const uint8_t *p = data;
-  size_t left = len;
-  while (left && !s) {
-    ssize_t w = write(fd, p, left > ((size_t)1 << 30) ? ((size_t)1 << 30) : left);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) s = aicc_errorf(AICC_ERR_IO, "write failed (%s)", strerror(errno));
-    else {
-      p += w;
-      left -= (size_t)w;
-    }
-  }
-  /* mkstemp makes 0600; a model file is ordinarily world-readable. */
-  if (!s && fchmod(fd, 0644) != 0)
-    s = aicc_errorf(AICC_ERR_IO, "chmod failed (%s)", strerror(errno));
-  if (close(fd) != 0 && !s) s = aicc_errorf(AICC_ERR_IO, "close failed (%s)", strerror(errno));
-  if (!s && rename(tmp, path) != 0)
-    s = aicc_errorf(AICC_ERR_IO, "rename failed (%s)", strerror(errno));
-  if (s) unlink(tmp);
-  free(tmp);
-  return s;
-}
-
 /* --- helpers --- */
 
 void aicc_onnx_ext_fini(aicc_onnx_ext *e) {

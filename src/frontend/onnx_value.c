@@ -319,9 +319,9 @@ aicc_status aicc_onnx_value_save(const char *path, const char *name, const aicc_
   aicc_arena_init(&a);
   uint8_t *buf = NULL;
   size_t len = 0;
-  aicc_status s = value_pack(t, name, &a, &buf, &len);
-  if (!s) s = aicc_onnx_file_write(path, buf, len);
+  aicc_status s = aicc_status_wrap(value_pack(t, name, &a, &buf, &len), "%s", path);
+  if (!s) s = aicc_file_write_atomic(path, buf, len); /* its messages name the path */
   free(buf);
   aicc_arena_fini(&a);
-  return aicc_status_wrap(s, "%s", path);
+  return s;
 }

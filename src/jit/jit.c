@@ -1,6 +1,7 @@
 /* The JIT context: toolchain description, content-addressed cache
  * (<cache>/<sha256>.so beside <sha256>.c), compile on miss, dlopen, stats.
  * Takes source text only; what the kernels compute is codegen's business. */
+#include "core/file.h"
 #include "jit/jit.h"
 
 #include <dirent.h>
@@ -421,7 +422,7 @@ aicc_status aicc_jit_compile(aicc_jit_ctx *c, const char *src, size_t len,
   /* Rewrite the source even if present: it is cheap, and the copy kept for
    * reading may have been edited by hand; the compiler must see the text that
    * the digest names. */
-  AICC_TRY_GOTO(s, aicc_jit_write_atomic(src_path, src, len), done);
+  AICC_TRY_GOTO(s, aicc_status_wrap(aicc_file_write_atomic(src_path, src, len), "aicc: jit"), done);
   AICC_TRY_GOTO(s, run_compiler(c, digest, src_path, so_path), done);
   dl = load(c, so_path, &err);
   if (!dl) {

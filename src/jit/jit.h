@@ -146,9 +146,5 @@ char *aicc_jit_which(const char *name);
 /* mkdir -p. */
 AICC_MUST_USE aicc_status aicc_jit_mkdirs(const char *path);
 
-/* Writes len bytes to path atomically: a temp file in the same folder, then
- * rename, so a reader sees the old file or the whole new one. */
-AICC_MUST_USE aicc_status aicc_jit_write_atomic(const char *path, const void *data,
-                                                size_t len);
 
 #endif

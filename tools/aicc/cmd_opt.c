@@ -2,6 +2,7 @@
  * over a model and write the result as ONNX or text IR. The input file is
  * never touched; outputs go through a temp file and a rename, so a failure
  * leaves nothing behind. */
+#include "core/file.h"
 #include "cli.h"
 
 #include "frontend/onnx.h"
@@ -80,38 +81,6 @@ static bool ends_with(const char *s, const char *suffix) {
   return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-/* Writes text to path through a temp file next to it and a rename. */
-static aicc_status text_write(const char *path, const char *text, size_t len) {
-  size_t pl = strlen(path);
-  char *tmp = malloc(pl + 16);
-  if (!tmp) return aicc_errorf(AICC_ERR_NOMEM, "out of memory");
-  memcpy(tmp, path, pl);
-  memcpy(tmp + pl, ".tmp.XXXXXX", 12);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    aicc_status s = aicc_errorf(AICC_ERR_IO, "%s: cannot create a temporary file next to it (%s)",
-                                path, strerror(errno));
-    free(tmp);
-    return s;
-  }
-  aicc_status s = NULL;
-  FILE *f = fdopen(fd, "wb");
-  if (!f) {
-    close(fd);
-    s = aicc_errorf(AICC_ERR_IO, "%s: %s", path, strerror(errno));
-  } else {
-    if (fwrite(text, 1, len, f) != len) s = aicc_errorf(AICC_ERR_IO, "%s: write failed", path);
-    if (!s && fchmod(fd, 0644) != 0) /* mkstemp makes 0600 */
-      s = aicc_errorf(AICC_ERR_IO, "%s: chmod failed (%s)", path, strerror(errno));
-    if (fclose(f) != 0 && !s) s = aicc_errorf(AICC_ERR_IO, "%s: write failed", path);
-  }
-  if (!s && rename(tmp, path) != 0)
-    s = aicc_errorf(AICC_ERR_IO, "%s: rename failed (%s)", path, strerror(errno));
-  if (s) unlink(tmp);
-  free(tmp);
-  return s;
-}
-
 static aicc_status model_write(const aicc_model *m, const char *out) {
   if (strcmp(out, "-") == 0) {
     AICC_TRY(aicc_model_print(m, NULL, stdout));
@@ -130,7 +99,7 @@ static aicc_status model_write(const aicc_model *m, const char *out) {
   char *text = NULL;
   size_t len = 0;
   AICC_TRY(aicc_model_print_string(m, NULL, &text, &len));
-  aicc_status s = text_write(out, text, len);
+  aicc_status s = aicc_file_write_atomic(out, text, len);
   free(text);
   return s;
 }
@@ -146,7 +115,7 @@ static aicc_status stats_json_write(const aicc_pass_ctx *ctx, const char *path) 
   if (!f) return aicc_errorf(AICC_ERR_NOMEM, "out of memory");
   aicc_pass_stats_print(ctx, f, true);
   bool err = fclose(f) != 0;
-  aicc_status s = err ? aicc_errorf(AICC_ERR_NOMEM, "out of memory") : text_write(path, buf, len);
+  aicc_status s = err ? aicc_errorf(AICC_ERR_NOMEM, "out of memory") : aicc_file_write_atomic(path, buf, len);
   free(buf);
   return s;
 }
