@@ -74,14 +74,14 @@ static aicc_status reduce_back(aicc_grad_ctx *c, aicc_value **out, bool *identit
 }
 
 aicc_status aicc_grad_ReduceSum(aicc_grad_ctx *c) {
-  bool id;
+  bool id = false;
   return reduce_back(c, &c->dx[0], &id, NULL, NULL);
 }
 
 /* The mean's count is a constant when the reduced dims are known, else
  * Size(x) / Size(y) at run time. */
 aicc_status aicc_grad_ReduceMean(aicc_grad_ctx *c) {
-  bool id;
+  bool id = false;
   int64_t axes[AICC_MAX_RANK] = {0};
   int n = 0;
   aicc_value *g;

@@ -1,0 +1,147 @@
+/* Test driver for the loop IR golden tests (tests/lit/loop):
+ *   loop_tool roundtrip FILE   parse and print
+ *   loop_tool simplify FILE    simplify each func body, print
+ *   loop_tool bounds FILE      regions each func body touches, then the
+ *                              regions touched by the body of each loop with
+ *                              that loop's variable (and outer ones) symbolic
+ * Errors go to stderr as one line; the exit status is 1. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loop/bounds.h"
+#include "loop/ir.h"
+#include "loop/simplify.h"
+#include "loop/text.h"
+#include "loop/verify.h"
+
+static char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    size_t got = fread(buf + n, 1, cap - n, f);
+    n += got;
+    if (n < cap) break;
+    char *nb = realloc(buf, cap *= 2);
+    if (!nb) free(buf);
+    buf = nb;
+  }
+  fclose(f);
+  *len = n;
+  return buf;
+}
+
+static void print_end(const aicc_loop_expr *e, const char *inf) {
+  if (!e) {
+    fputs(inf, stdout);
+    return;
+  }
+  char *s = aicc_loop_expr_print(e);
+  fputs(s ? s : "<oom>", stdout);
+  free(s);
+}
+
+static int print_regions(aicc_loop_ctx *ctx, const aicc_loop_stmt *s, const aicc_loop_scope *facts,
+                         const char *indent) {
+  aicc_loop_region *regs;
+  size_t n;
+  aicc_status st = aicc_loop_regions_touched(ctx, s, NULL, facts, &regs, &n);
+  if (st) {
+    fprintf(stderr, "%s\n", aicc_status_message(st));
+    aicc_status_free(st);
+    return 1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    printf("%s%s %s%s:", indent, regs[i].buf->name, regs[i].read ? "r" : "",
+           regs[i].written ? "w" : "");
+    for (int d = 0; d < regs[i].buf->rank; d++) {
+      printf("%s [", d ? " x" : "");
+      print_end(regs[i].dims[d].min, "-inf");
+      printf(", ");
+      print_end(regs[i].dims[d].max, "+inf");
+      printf("]");
+    }
+    printf("\n");
+  }
+  return 0;
+}
+
+/* For each loop: the regions its body touches, its variable symbolic. */
+static int loop_regions(aicc_loop_ctx *ctx, const aicc_loop_stmt *s, const aicc_loop_scope *facts) {
+  switch (s->kind) {
+  case AICC_LOOP_FOR: {
+    aicc_loop_scope f = {.var = s->var, .next = facts};
+    aicc_loop_interval lo = aicc_loop_const_bounds(s->min, facts);
+    const aicc_loop_expr *last = aicc_loop_sub(ctx, aicc_loop_add(ctx, s->min, s->extent),
+                                               aicc_loop_int(ctx, s->min->type, 1));
+    f.range = (aicc_loop_interval){lo.lo, aicc_loop_const_bounds(last, facts).hi};
+    printf("  in loop %s:\n", s->var->v.name);
+    if (print_regions(ctx, s->body, &f, "    ")) return 1;
+    return loop_regions(ctx, s->body, &f);
+  }
+  case AICC_LOOP_SEQ:
+    for (size_t i = 0; i < s->n; i++)
+      if (loop_regions(ctx, s->stmts[i], facts)) return 1;
+    return 0;
+  case AICC_LOOP_LET: case AICC_LOOP_ALLOCATE: return loop_regions(ctx, s->body, facts);
+  case AICC_LOOP_IF:
+    if (loop_regions(ctx, s->body, facts)) return 1;
+    return s->otherwise ? loop_regions(ctx, s->otherwise, facts) : 0;
+  default: return 0;
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc != 3 || (strcmp(argv[1], "roundtrip") && strcmp(argv[1], "simplify") &&
+                    strcmp(argv[1], "bounds"))) {
+    fprintf(stderr, "usage: loop_tool roundtrip|simplify|bounds FILE\n");
+    return 2;
+  }
+  size_t len;
+  char *text = read_file(argv[2], &len);
+  if (!text) {
+    fprintf(stderr, "%s: cannot read\n", argv[2]);
+    return 1;
+  }
+  aicc_loop_ctx *ctx = aicc_loop_ctx_create();
+  aicc_loop_module m;
+  aicc_status st = ctx ? aicc_loop_module_parse(ctx, argv[2], text, len, &m) : NULL;
+  free(text);
+  int rc = 0;
+  if (!ctx || st) {
+    fprintf(stderr, "%s\n", st ? aicc_status_message(st) : "out of memory");
+    aicc_status_free(st);
+    aicc_loop_ctx_destroy(ctx);
+    return 1;
+  }
+  if (!strcmp(argv[1], "simplify"))
+    for (size_t i = 0; i < m.nfuncs && !rc; i++) {
+      m.funcs[i]->body = aicc_loop_stmt_simplify(ctx, m.funcs[i]->body, NULL);
+      if (!m.funcs[i]->body) rc = 1;
+    }
+  /* The verifier runs after parsing and after every transformation. */
+  for (size_t i = 0; i < m.nfuncs && !rc; i++) {
+    st = aicc_loop_func_verify(m.funcs[i]);
+    if (st) {
+      fprintf(stderr, "%s\n", aicc_status_message(st));
+      aicc_status_free(st);
+      rc = 1;
+    }
+  }
+  if (!strcmp(argv[1], "bounds")) {
+    for (size_t i = 0; i < m.nfuncs && !rc; i++) {
+      printf("func %s:\n", m.funcs[i]->name);
+      rc = print_regions(ctx, m.funcs[i]->body, NULL, "  ");
+      if (!rc) rc = loop_regions(ctx, m.funcs[i]->body, NULL);
+    }
+  } else if (!rc) {
+    char *s = aicc_loop_module_print(&m);
+    if (s) fputs(s, stdout);
+    else rc = 1;
+    free(s);
+  }
+  aicc_loop_ctx_destroy(ctx);
+  return rc;
+}
