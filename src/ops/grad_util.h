@@ -78,7 +78,11 @@ aicc_status aicc_grad_error(const aicc_grad_ctx *c, aicc_code code, const char *
   X(Reshape) X(Flatten) X(Unsqueeze) X(Squeeze) X(Transpose) X(Concat)         \
   X(Gather)                                                                    \
   X(ReduceSum) X(ReduceMean) X(Softmax) X(LogSoftmax)                          \
-  X(SoftmaxCrossEntropyLoss)
+  X(SoftmaxCrossEntropyLoss)                                                   \
+  X(Where) X(Max) X(Min) X(Abs) X(Pow) X(LeakyRelu) X(Elu) X(Softplus)        \
+  X(Dropout) X(Expand) X(Split) X(Pad) X(Slice) X(ReduceMax)                   \
+  X(NegativeLogLikelihoodLoss) X(Conv) X(MaxPool) X(AveragePool)              \
+  X(BatchNormalization) X(LayerNormalization)
 #define AICC_GRAD_DECLARE(op) aicc_status aicc_grad_##op(aicc_grad_ctx *c);
 AICC_GRAD_RULES(AICC_GRAD_DECLARE)
 #undef AICC_GRAD_DECLARE

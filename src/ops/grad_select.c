@@ -1,0 +1,170 @@
+/* Gradient rules that route dy to chosen elements: ReduceMax (to the first
+ * maximum in row-major order of the reduced axes; ties get no share) and
+ * NegativeLogLikelihoodLoss (to the target class of each label, scaled by
+ * its weight and the reduction). Defines no op family. */
+#include "ops/grad_util.h"
+
+#include <string.h>
+
+#define X(i) (c->node->inputs[i])
+#define TRY AICC_TRY
+
+static const aicc_tensor *const_of(const aicc_value *v) {
+  if (!v) return NULL;
+  if (v->init) return v->init;
+  const aicc_node *p = v->producer;
+  if (p && strcmp(p->op_type, "Constant") == 0) return aicc_node_attr_tensor(p, "value");
+  return NULL;
+}
+
+/* Pick-first: x is transposed so the reduced axes come last, flattened to
+ * [kept..., R]; ArgMax (select_last_index 0) finds the first maximum and
+ * Equal with 0..R-1 makes the one-hot mask that routes dy. Needs x's shape
+ * static and constant axes. */
+aicc_status aicc_grad_ReduceMax(aicc_grad_ctx *c) {
+  aicc_value *x = X(0);
+  if (!aicc_type_is_static(&x->type))
+    return aicc_grad_error(c, AICC_ERR_UNSUPPORTED, "ReduceMax gradient needs a static shape");
+  int r = x->type.rank;
+  int64_t raw[AICC_MAX_RANK], len = 0;
+  if (c->node->n_inputs > 1 && X(1)) {
+    const aicc_tensor *t = const_of(X(1));
+    if (!t) return aicc_grad_error(c, AICC_ERR_UNSUPPORTED, "gradient needs constant axes");
+    len = aicc_tensor_numel(t);
+    if (len > r) return aicc_grad_error(c, AICC_ERR_INVALID, "too many axes");
+    for (int64_t i = 0; i < len; i++) raw[i] = aicc_tensor_get_i64(t, i);
+  } else {
+    const int64_t *a = aicc_node_attr_ints(c->node, "axes", &len);
+    if (len > r) return aicc_grad_error(c, AICC_ERR_INVALID, "too many axes");
+    for (int64_t i = 0; i < len; i++) raw[i] = a[i];
+  }
+  bool red[AICC_MAX_RANK] = {0};
+  if (len == 0) {
+    if (aicc_node_attr_int(c->node, "noop_with_empty_axes", 0)) {
+      c->dx[0] = c->dy[0];
+      return NULL;
+    }
+    for (int i = 0; i < r; i++) red[i] = true;
+  }
+  for (int64_t i = 0; i < len; i++) {
+    int64_t a = raw[i] < 0 ? raw[i] + r : raw[i];
+    if (a < 0 || a >= r) return aicc_grad_error(c, AICC_ERR_INVALID, "bad axis");
+    red[a] = true;
+  }
+  int64_t perm[AICC_MAX_RANK], inv[AICC_MAX_RANK], tdims[AICC_MAX_RANK], flat[AICC_MAX_RANK];
+  int np = 0, nk = 0;
+  int64_t R = 1;
+  for (int i = 0; i < r; i++)
+    if (!red[i]) perm[np++] = i, flat[nk++] = x->type.dims[i].size;
+  for (int i = 0; i < r; i++)
+    if (red[i]) perm[np++] = i, R *= x->type.dims[i].size;
+  bool ident = true;
+  for (int i = 0; i < r; i++) {
+    inv[perm[i]] = i;
+    tdims[i] = x->type.dims[perm[i]].size;
+    ident &= perm[i] == i;
+  }
+  aicc_value *xt = x, *xf, *sh, *am, *iota, *mask, *dyf, *zero, *g;
+  if (!ident) {
+    aicc_grad_attr at[] = {AICC_GA_INTS("perm", perm, r), {0}};
+    TRY(aicc_grad_emit(c, "Transpose", &x, 1, at, &xt, 1));
+  }
+  flat[nk] = R;
+  TRY(aicc_grad_i64s(c, flat, nk + 1, &sh));
+  TRY(aicc_grad_binary(c, "Reshape", xt, sh, &xf));
+  aicc_grad_attr aa[] = {AICC_GA_INT("axis", nk), AICC_GA_INT("keepdims", 1), {0}};
+  TRY(aicc_grad_emit(c, "ArgMax", &xf, 1, aa, &am, 1));
+  {
+    aicc_tensor *t;
+    TRY(aicc_tensor_create(AICC_DTYPE_I64, 1, &R, &t));
+    for (int64_t i = 0; i < R; i++) ((int64_t *)t->data)[i] = i;
+    TRY(aicc_graph_init_add(c->graph, "", t, &iota));
+  }
+  TRY(aicc_grad_binary(c, "Equal", am, iota, &mask));
+  flat[nk] = 1;
+  TRY(aicc_grad_i64s(c, flat, nk + 1, &sh));
+  TRY(aicc_grad_binary(c, "Reshape", c->dy[0], sh, &dyf));
+  TRY(aicc_grad_scalar(c, x->type.dtype, 0.0, &zero));
+  aicc_value *wi[3] = {mask, dyf, zero};
+  TRY(aicc_grad_emit(c, "Where", wi, 3, NULL, &g, 1));
+  TRY(aicc_grad_i64s(c, tdims, r, &sh));
+  TRY(aicc_grad_binary(c, "Reshape", g, sh, &g));
+  if (!ident) {
+    aicc_grad_attr at[] = {AICC_GA_INTS("perm", inv, r), {0}};
+    TRY(aicc_grad_emit(c, "Transpose", &g, 1, at, &g, 1));
+  }
+  c->dx[0] = g;
+  return NULL;
+}
+
+/* Scores x [N,C,d...], labels t [N,d...], optional class weights W [C]:
+ * loss_i = -w_i x[i, t_i] with w_i = W[t_i] (1 without W), 0 where t_i is
+ * ignore_index. dx = -s * onehot(t) along C with s = dy * w, divided by
+ * sum(w) for reduction mean. */
+aicc_status aicc_grad_NegativeLogLikelihoodLoss(aicc_grad_ctx *c) {
+  if (!c->need[0]) return NULL;
+  aicc_value *x = X(0), *t = X(1), *wt = c->node->n_inputs > 2 ? X(2) : NULL;
+  aicc_dtype dt = x->type.dtype;
+  if (x->type.rank < 2 || !aicc_dim_is_known(x->type.dims[1]))
+    return aicc_grad_error(c, AICC_ERR_UNSUPPORTED, "gradient needs scores of rank >= 2 with known C");
+  const char *red = aicc_node_attr_string(c->node, "reduction", "mean");
+  const aicc_attr *ign = aicc_node_attr(c->node, "ignore_index");
+  aicc_value *safe = t, *w = NULL, *mask = NULL;
+  if (ign) {
+    aicc_value *iv, *z, *eq, *ne, *wi[3];
+    TRY(aicc_grad_scalar(c, t->type.dtype, (double)ign->i, &iv));
+    TRY(aicc_grad_scalar(c, t->type.dtype, 0, &z));
+    TRY(aicc_grad_binary(c, "Equal", t, iv, &eq));
+    wi[0] = eq, wi[1] = z, wi[2] = t;
+    TRY(aicc_grad_emit(c, "Where", wi, 3, NULL, &safe, 1));
+    TRY(aicc_grad_unary(c, "Not", eq, &ne));
+    aicc_grad_attr ct[] = {AICC_GA_INT("to", dt), {0}};
+    TRY(aicc_grad_emit(c, "Cast", &ne, 1, ct, &mask, 1));
+    w = mask;
+  }
+  if (wt) {
+    TRY(aicc_grad_binary(c, "Gather", wt, safe, &w));
+    if (mask) TRY(aicc_grad_binary(c, "Mul", w, mask, &w));
+  }
+  aicc_value *s = c->dy[0];
+  if (strcmp(red, "mean") == 0) {
+    aicc_value *den;
+    if (w) {
+      int64_t all[AICC_MAX_RANK];
+      for (int i = 0; i < t->type.rank; i++) all[i] = i;
+      TRY(aicc_grad_reduce_sum(c, w, all, t->type.rank, false, &den));
+    } else if (aicc_type_is_static(&t->type)) {
+      double n = 1;
+      for (int i = 0; i < t->type.rank; i++) n *= (double)t->type.dims[i].size;
+      TRY(aicc_grad_scalar(c, dt, n, &den));
+    } else {
+      aicc_value *sz;
+      TRY(aicc_grad_unary(c, "Size", t, &sz));
+      aicc_grad_attr ct[] = {AICC_GA_INT("to", dt), {0}};
+      TRY(aicc_grad_emit(c, "Cast", &sz, 1, ct, &den, 1));
+    }
+    TRY(aicc_grad_binary(c, "Div", s, den, &s));
+  } else if (strcmp(red, "sum") != 0 && strcmp(red, "none") != 0) {
+    return aicc_grad_error(c, AICC_ERR_INVALID, "unknown reduction '%s'", red);
+  }
+  if (w) TRY(aicc_grad_binary(c, "Mul", s, w, &s));
+  int64_t c_axis = 1;
+  if (s->type.rank > 0) TRY(aicc_grad_unsqueeze(c, s, &c_axis, 1, &s));
+  aicc_value *depth, *vals, *oh, *p;
+  int64_t cdim = x->type.dims[1].size;
+  TRY(aicc_grad_i64s(c, &cdim, 1, &depth));
+  {
+    aicc_tensor *vt;
+    int64_t two = 2;
+    TRY(aicc_tensor_create(dt, 1, &two, &vt));
+    aicc_tensor_set_f64(vt, 0, 0.0);
+    aicc_tensor_set_f64(vt, 1, -1.0); /* the loss is minus the picked score */
+    TRY(aicc_graph_init_add(c->graph, "", vt, &vals));
+  }
+  aicc_value *oi[3] = {safe, depth, vals};
+  aicc_grad_attr ot[] = {AICC_GA_INT("axis", 1), {0}};
+  TRY(aicc_grad_emit(c, "OneHot", oi, 3, ot, &oh, 1));
+  TRY(aicc_grad_binary(c, "Mul", oh, s, &p));
+  c->dx[0] = p;
+  return NULL;
+}
