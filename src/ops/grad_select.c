@@ -104,67 +104,12 @@ aicc_status aicc_grad_ReduceMax(aicc_grad_ctx *c) {
 aicc_status aicc_grad_NegativeLogLikelihoodLoss(aicc_grad_ctx *c) {
   if (!c->need[0]) return NULL;
   aicc_value *x = X(0), *t = X(1), *wt = c->node->n_inputs > 2 ? X(2) : NULL;
-  aicc_dtype dt = x->type.dtype;
   if (x->type.rank < 2 || !aicc_dim_is_known(x->type.dims[1]))
     return aicc_grad_error(c, AICC_ERR_UNSUPPORTED, "gradient needs scores of rank >= 2 with known C");
-  const char *red = aicc_node_attr_string(c->node, "reduction", "mean");
-  const aicc_attr *ign = aicc_node_attr(c->node, "ignore_index");
-  aicc_value *safe = t, *w = NULL, *mask = NULL;
-  if (ign) {
-    aicc_value *iv, *z, *eq, *ne, *wi[3];
-    TRY(aicc_grad_scalar(c, t->type.dtype, (double)ign->i, &iv));
-    TRY(aicc_grad_scalar(c, t->type.dtype, 0, &z));
-    TRY(aicc_grad_binary(c, "Equal", t, iv, &eq));
-    wi[0] = eq, wi[1] = z, wi[2] = t;
-    TRY(aicc_grad_emit(c, "Where", wi, 3, NULL, &safe, 1));
-    TRY(aicc_grad_unary(c, "Not", eq, &ne));
-    aicc_grad_attr ct[] = {AICC_GA_INT("to", dt), {0}};
-    TRY(aicc_grad_emit(c, "Cast", &ne, 1, ct, &mask, 1));
-    w = mask;
-  }
-  if (wt) {
-    TRY(aicc_grad_binary(c, "Gather", wt, safe, &w));
-    if (mask) TRY(aicc_grad_binary(c, "Mul", w, mask, &w));
-  }
-  aicc_value *s = c->dy[0];
-  if (strcmp(red, "mean") == 0) {
-    aicc_value *den;
-    if (w) {
-      int64_t all[AICC_MAX_RANK];
-      for (int i = 0; i < t->type.rank; i++) all[i] = i;
-      TRY(aicc_grad_reduce_sum(c, w, all, t->type.rank, false, &den));
-    } else if (aicc_type_is_static(&t->type)) {
-      double n = 1;
-      for (int i = 0; i < t->type.rank; i++) n *= (double)t->type.dims[i].size;
-      TRY(aicc_grad_scalar(c, dt, n, &den));
-    } else {
-      aicc_value *sz;
-      TRY(aicc_grad_unary(c, "Size", t, &sz));
-      aicc_grad_attr ct[] = {AICC_GA_INT("to", dt), {0}};
-      TRY(aicc_grad_emit(c, "Cast", &sz, 1, ct, &den, 1));
-    }
-    TRY(aicc_grad_binary(c, "Div", s, den, &s));
-  } else if (strcmp(red, "sum") != 0 && strcmp(red, "none") != 0) {
-    return aicc_grad_error(c, AICC_ERR_INVALID, "unknown reduction '%s'", red);
-  }
-  if (w) TRY(aicc_grad_binary(c, "Mul", s, w, &s));
-  int64_t c_axis = 1;
-  if (s->type.rank > 0) TRY(aicc_grad_unsqueeze(c, s, &c_axis, 1, &s));
-  aicc_value *depth, *vals, *oh, *p;
-  int64_t cdim = x->type.dims[1].size;
-  TRY(aicc_grad_i64s(c, &cdim, 1, &depth));
-  {
-    aicc_tensor *vt;
-    int64_t two = 2;
-    TRY(aicc_tensor_create(dt, 1, &two, &vt));
-    aicc_tensor_set_f64(vt, 0, 0.0);
-    aicc_tensor_set_f64(vt, 1, -1.0); /* the loss is minus the picked score */
-    TRY(aicc_graph_init_add(c->graph, "", vt, &vals));
-  }
-  aicc_value *oi[3] = {safe, depth, vals};
-  aicc_grad_attr ot[] = {AICC_GA_INT("axis", 1), {0}};
-  TRY(aicc_grad_emit(c, "OneHot", oi, 3, ot, &oh, 1));
+  aicc_value *s, *oh, *p;
+  TRY(aicc_grad_label_terms(c, c->dy[0], x, t, wt, &s, &oh));
   TRY(aicc_grad_binary(c, "Mul", oh, s, &p));
+  TRY(aicc_grad_unary(c, "Neg", p, &p)); /* the loss is minus the picked score */
   c->dx[0] = p;
   return NULL;
 }

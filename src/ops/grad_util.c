@@ -224,3 +224,65 @@ aicc_status aicc_grad_transpose_last2(aicc_grad_ctx *c, aicc_value *x, aicc_valu
   aicc_grad_attr at[] = {AICC_GA_INTS("perm", perm, r), {0}};
   return aicc_grad_emit(c, "Transpose", &x, 1, at, out, 1);
 }
+
+aicc_status aicc_grad_label_terms(aicc_grad_ctx *c, aicc_value *dy, aicc_value *x, aicc_value *t,
+                                  aicc_value *wt, aicc_value **scale, aicc_value **onehot) {
+  aicc_dtype dt = x->type.dtype;
+  const char *red = aicc_node_attr_string(c->node, "reduction", "mean");
+  const aicc_attr *ign = aicc_node_attr(c->node, "ignore_index");
+  aicc_value *safe = t, *w = NULL, *mask = NULL;
+  if (ign) {
+    aicc_value *iv, *z, *eq, *ne, *wi[3];
+    AICC_TRY(aicc_grad_scalar(c, t->type.dtype, (double)ign->i, &iv));
+    AICC_TRY(aicc_grad_scalar(c, t->type.dtype, 0, &z));
+    AICC_TRY(aicc_grad_binary(c, "Equal", t, iv, &eq));
+    wi[0] = eq, wi[1] = z, wi[2] = t;
+    AICC_TRY(aicc_grad_emit(c, "Where", wi, 3, NULL, &safe, 1));
+    AICC_TRY(aicc_grad_unary(c, "Not", eq, &ne));
+    aicc_grad_attr ct[] = {AICC_GA_INT("to", dt), {0}};
+    AICC_TRY(aicc_grad_emit(c, "Cast", &ne, 1, ct, &mask, 1));
+    w = mask;
+  }
+  if (wt) {
+    AICC_TRY(aicc_grad_binary(c, "Gather", wt, safe, &w));
+    if (mask) AICC_TRY(aicc_grad_binary(c, "Mul", w, mask, &w));
+  }
+  aicc_value *s = dy;
+  if (strcmp(red, "mean") == 0) {
+    aicc_value *den;
+    if (w) {
+      int64_t all[AICC_MAX_RANK];
+      for (int i = 0; i < t->type.rank; i++) all[i] = i;
+      AICC_TRY(aicc_grad_reduce_sum(c, w, all, t->type.rank, false, &den));
+    } else if (aicc_type_is_static(&t->type)) {
+      double n = 1;
+      for (int i = 0; i < t->type.rank; i++) n *= (double)t->type.dims[i].size;
+      AICC_TRY(aicc_grad_scalar(c, dt, n, &den));
+    } else {
+      aicc_value *sz;
+      AICC_TRY(aicc_grad_unary(c, "Size", t, &sz));
+      aicc_grad_attr ct[] = {AICC_GA_INT("to", dt), {0}};
+      AICC_TRY(aicc_grad_emit(c, "Cast", &sz, 1, ct, &den, 1));
+    }
+    AICC_TRY(aicc_grad_binary(c, "Div", s, den, &s));
+  } else if (strcmp(red, "sum") != 0 && strcmp(red, "none") != 0) {
+    return aicc_grad_error(c, AICC_ERR_INVALID, "unknown reduction '%s'", red);
+  }
+  if (w) AICC_TRY(aicc_grad_binary(c, "Mul", s, w, &s));
+  int64_t c_axis = 1;
+  if (s->type.rank > 0) AICC_TRY(aicc_grad_unsqueeze(c, s, &c_axis, 1, &s));
+  aicc_value *depth, *vals;
+  int64_t cdim = x->type.dims[1].size;
+  AICC_TRY(aicc_grad_i64s(c, &cdim, 1, &depth));
+  aicc_tensor *vt;
+  int64_t two = 2;
+  AICC_TRY(aicc_tensor_create(dt, 1, &two, &vt));
+  aicc_tensor_set_f64(vt, 0, 0.0);
+  aicc_tensor_set_f64(vt, 1, 1.0);
+  AICC_TRY(aicc_graph_init_add(c->graph, "", vt, &vals));
+  aicc_value *oi[3] = {safe, depth, vals};
+  aicc_grad_attr ot[] = {AICC_GA_INT("axis", 1), {0}};
+  AICC_TRY(aicc_grad_emit(c, "OneHot", oi, 3, ot, onehot, 1));
+  *scale = s;
+  return NULL;
+}

@@ -83,6 +83,17 @@ aicc_status aicc_grad_error(const aicc_grad_ctx *c, aicc_code code, const char *
   X(Dropout) X(Expand) X(Split) X(Pad) X(Slice) X(ReduceMax)                   \
   X(NegativeLogLikelihoodLoss) X(Conv) X(MaxPool) X(AveragePool)              \
   X(BatchNormalization) X(LayerNormalization)
+/* The shared part of the class-index losses (NegativeLogLikelihoodLoss,
+ * SoftmaxCrossEntropyLoss) for labels t [N, d...] of scores x [N, C, d...]:
+ * *scale = dy * w (divided by sum(w), or the label count without weights,
+ * for reduction "mean"), unsqueezed at axis 1 to broadcast over C, where
+ * w = class_weights[t] (1 without weights) and 0 at ignore_index; *onehot =
+ * OneHot(t) along axis 1 with the ignored labels mapped to class 0 (their
+ * scale is 0). Reads the node's reduction and ignore_index attributes. */
+AICC_MUST_USE aicc_status aicc_grad_label_terms(aicc_grad_ctx *c, aicc_value *dy, aicc_value *x,
+                                                aicc_value *t, aicc_value *wt,
+                                                aicc_value **scale, aicc_value **onehot);
+
 #define AICC_GRAD_DECLARE(op) aicc_status aicc_grad_##op(aicc_grad_ctx *c);
 AICC_GRAD_RULES(AICC_GRAD_DECLARE)
 #undef AICC_GRAD_DECLARE
