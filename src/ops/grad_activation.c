@@ -12,15 +12,6 @@
 
 static aicc_dtype dt_of(const aicc_value *v) { return v->type.dtype; }
 
-/* The constant value of v (an initializer or a Constant node's tensor). */
-static const aicc_tensor *const_of(const aicc_value *v) {
-  if (!v) return NULL;
-  if (v->init) return v->init;
-  const aicc_node *p = v->producer;
-  if (p && strcmp(p->op_type, "Constant") == 0) return aicc_node_attr_tensor(p, "value");
-  return NULL;
-}
-
 static aicc_status where(aicc_grad_ctx *c, aicc_value *cond, aicc_value *a, aicc_value *b,
                          aicc_value **out) {
   aicc_value *in[3] = {cond, a, b};
@@ -158,14 +149,14 @@ aicc_status aicc_grad_Dropout(aicc_grad_ctx *c) {
   if (!c->need[0]) return NULL;
   bool training = false;
   if (c->node->opset >= 12 && c->node->n_inputs > 2 && X(2)) {
-    const aicc_tensor *t = const_of(X(2));
+    const aicc_tensor *t = aicc_grad_const_of(X(2));
     if (!t) return aicc_grad_error(c, AICC_ERR_UNSUPPORTED, "gradient needs a constant training_mode");
     training = aicc_tensor_get_i64(t, 0) != 0;
   }
   double ratio = 0.5;
   if (c->node->opset >= 12) {
     if (c->node->n_inputs > 1 && X(1)) {
-      const aicc_tensor *t = const_of(X(1));
+      const aicc_tensor *t = aicc_grad_const_of(X(1));
       if (!t) return aicc_grad_error(c, AICC_ERR_UNSUPPORTED, "gradient needs a constant ratio");
       ratio = aicc_tensor_get_f64(t, 0);
     }

@@ -13,20 +13,12 @@
 
 static int opset_of(const aicc_grad_ctx *c) { return aicc_model_opset(c->graph->model, ""); }
 
-static const aicc_tensor *const_of(const aicc_value *v) {
-  if (!v) return NULL;
-  if (v->init) return v->init;
-  const aicc_node *p = v->producer;
-  if (p && strcmp(p->op_type, "Constant") == 0) return aicc_node_attr_tensor(p, "value");
-  return NULL;
-}
-
 /* Reads an int list from input k (when present) or attribute `name`.
  * *n -1: neither is given. */
 static aicc_status ints_of(aicc_grad_ctx *c, int k, const char *name, int64_t *v, int *n) {
   *n = -1;
   if (k >= 0 && c->node->n_inputs > k && X(k)) {
-    const aicc_tensor *t = const_of(X(k));
+    const aicc_tensor *t = aicc_grad_const_of(X(k));
     if (!t) return aicc_grad_error(c, AICC_ERR_UNSUPPORTED, "gradient needs constant input %d", k);
     int64_t len = aicc_tensor_numel(t);
     if (len > 2 * AICC_MAX_RANK) return aicc_grad_error(c, AICC_ERR_INVALID, "input %d too long", k);

@@ -10,15 +10,6 @@
 #define Y(i) (c->node->outputs[i])
 #define TRY AICC_TRY
 
-/* The constant value of v (an initializer or a Constant node's tensor). */
-static const aicc_tensor *const_of(const aicc_value *v) {
-  if (!v) return NULL;
-  if (v->init) return v->init;
-  const aicc_node *p = v->producer;
-  if (p && strcmp(p->op_type, "Constant") == 0) return aicc_node_attr_tensor(p, "value");
-  return NULL;
-}
-
 /* The normalised, sorted axes a Reduce* node reduces over (all when it
  * names none); *identity when it reduces nothing (noop_with_empty_axes). */
 static aicc_status reduce_axes(aicc_grad_ctx *c, int64_t *axes, int *n, bool *identity) {
@@ -27,17 +18,7 @@ static aicc_status reduce_axes(aicc_grad_ctx *c, int64_t *axes, int *n, bool *id
   *n = 0;
   if (r < 0) return aicc_grad_error(c, AICC_ERR_UNSUPPORTED, "gradient needs a known rank");
   int64_t raw[AICC_MAX_RANK], len = 0;
-  if (c->node->n_inputs > 1 && X(1)) {
-    const aicc_tensor *t = const_of(X(1));
-    if (!t) return aicc_grad_error(c, AICC_ERR_UNSUPPORTED, "gradient needs constant axes");
-    len = aicc_tensor_numel(t);
-    if (len > r) return aicc_grad_error(c, AICC_ERR_INVALID, "too many axes");
-    for (int64_t i = 0; i < len; i++) raw[i] = aicc_tensor_get_i64(t, i);
-  } else {
-    const int64_t *a = aicc_node_attr_ints(c->node, "axes", &len);
-    if (len > r) return aicc_grad_error(c, AICC_ERR_INVALID, "too many axes");
-    for (int64_t i = 0; i < len; i++) raw[i] = a[i];
-  }
+  TRY(aicc_grad_reduce_axes(c, r, raw, &len));
   bool mark[AICC_MAX_RANK] = {0};
   if (len == 0) {
     if (aicc_node_attr_int(c->node, "noop_with_empty_axes", 0)) {

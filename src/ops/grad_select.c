@@ -9,14 +9,6 @@
 #define X(i) (c->node->inputs[i])
 #define TRY AICC_TRY
 
-static const aicc_tensor *const_of(const aicc_value *v) {
-  if (!v) return NULL;
-  if (v->init) return v->init;
-  const aicc_node *p = v->producer;
-  if (p && strcmp(p->op_type, "Constant") == 0) return aicc_node_attr_tensor(p, "value");
-  return NULL;
-}
-
 /* Pick-first: x is transposed so the reduced axes come last, flattened to
  * [kept..., R]; ArgMax (select_last_index 0) finds the first maximum and
  * Equal with 0..R-1 makes the one-hot mask that routes dy. Needs x's shape
@@ -27,17 +19,7 @@ aicc_status aicc_grad_ReduceMax(aicc_grad_ctx *c) {
     return aicc_grad_error(c, AICC_ERR_UNSUPPORTED, "ReduceMax gradient needs a static shape");
   int r = x->type.rank;
   int64_t raw[AICC_MAX_RANK], len = 0;
-  if (c->node->n_inputs > 1 && X(1)) {
-    const aicc_tensor *t = const_of(X(1));
-    if (!t) return aicc_grad_error(c, AICC_ERR_UNSUPPORTED, "gradient needs constant axes");
-    len = aicc_tensor_numel(t);
-    if (len > r) return aicc_grad_error(c, AICC_ERR_INVALID, "too many axes");
-    for (int64_t i = 0; i < len; i++) raw[i] = aicc_tensor_get_i64(t, i);
-  } else {
-    const int64_t *a = aicc_node_attr_ints(c->node, "axes", &len);
-    if (len > r) return aicc_grad_error(c, AICC_ERR_INVALID, "too many axes");
-    for (int64_t i = 0; i < len; i++) raw[i] = a[i];
-  }
+  TRY(aicc_grad_reduce_axes(c, r, raw, &len));
   bool red[AICC_MAX_RANK] = {0};
   if (len == 0) {
     if (aicc_node_attr_int(c->node, "noop_with_empty_axes", 0)) {

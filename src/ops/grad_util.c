@@ -286,3 +286,28 @@ aicc_status aicc_grad_label_terms(aicc_grad_ctx *c, aicc_value *dy, aicc_value *
   *scale = s;
   return NULL;
 }
+
+const aicc_tensor *aicc_grad_const_of(const aicc_value *v) {
+  if (!v) return NULL;
+  if (v->init) return v->init;
+  const aicc_node *p = v->producer;
+  if (p && strcmp(p->op_type, "Constant") == 0) return aicc_node_attr_tensor(p, "value");
+  return NULL;
+}
+
+aicc_status aicc_grad_reduce_axes(aicc_grad_ctx *c, int r, int64_t *raw, int64_t *len) {
+  const aicc_node *n = c->node;
+  *len = 0;
+  if (n->n_inputs > 1 && n->inputs[1]) {
+    const aicc_tensor *t = aicc_grad_const_of(n->inputs[1]);
+    if (!t) return aicc_grad_error(c, AICC_ERR_UNSUPPORTED, "gradient needs constant axes");
+    *len = aicc_tensor_numel(t);
+    if (*len > r) return aicc_grad_error(c, AICC_ERR_INVALID, "too many axes");
+    for (int64_t i = 0; i < *len; i++) raw[i] = aicc_tensor_get_i64(t, i);
+  } else {
+    const int64_t *a = aicc_node_attr_ints(n, "axes", len);
+    if (*len > r) return aicc_grad_error(c, AICC_ERR_INVALID, "too many axes");
+    for (int64_t i = 0; i < *len; i++) raw[i] = a[i];
+  }
+  return NULL;
+}

@@ -83,6 +83,15 @@ aicc_status aicc_grad_error(const aicc_grad_ctx *c, aicc_code code, const char *
   X(Dropout) X(Expand) X(Split) X(Pad) X(Slice) X(ReduceMax)                   \
   X(NegativeLogLikelihoodLoss) X(Conv) X(MaxPool) X(AveragePool)              \
   X(BatchNormalization) X(LayerNormalization)
+/* The constant value of v (an initializer or a Constant node's tensor), or
+ * NULL when it is not constant. */
+const aicc_tensor *aicc_grad_const_of(const aicc_value *v);
+/* The raw (not normalised) axes of the Reduce* node being differentiated:
+ * its constant axes input 1 (opset 13/18 forms) or its `axes` attribute;
+ * *len 0 when there are none. r is the input's rank. */
+AICC_MUST_USE aicc_status aicc_grad_reduce_axes(aicc_grad_ctx *c, int r, int64_t *raw,
+                                                int64_t *len);
+
 /* The shared part of the class-index losses (NegativeLogLikelihoodLoss,
  * SoftmaxCrossEntropyLoss) for labels t [N, d...] of scores x [N, C, d...]:
  * *scale = dy * w (divided by sum(w), or the label count without weights,
