@@ -156,26 +156,26 @@ static bool same_shape(const aicc_type *a, const aicc_type *b) {
   return true;
 }
 
-aicc_status aicc_grad_reshape_like(aicc_grad_ctx *c, aicc_value *x, const aicc_value *like,
-                                   aicc_value **out) {
+/* x as-is when it already has like's shape, else op(x, Shape(like)). */
+static aicc_status to_shape_of(aicc_grad_ctx *c, const char *op, aicc_value *x,
+                               const aicc_value *like, aicc_value **out) {
   if (same_shape(&x->type, &like->type)) {
     *out = x;
     return NULL;
   }
   aicc_value *shape;
   AICC_TRY(shape_of(c, like, &shape));
-  return aicc_grad_binary(c, "Reshape", x, shape, out);
+  return aicc_grad_binary(c, op, x, shape, out);
+}
+
+aicc_status aicc_grad_reshape_like(aicc_grad_ctx *c, aicc_value *x, const aicc_value *like,
+                                   aicc_value **out) {
+  return to_shape_of(c, "Reshape", x, like, out);
 }
 
 aicc_status aicc_grad_expand_like(aicc_grad_ctx *c, aicc_value *x, const aicc_value *like,
                                   aicc_value **out) {
-  if (same_shape(&x->type, &like->type)) {
-    *out = x;
-    return NULL;
-  }
-  aicc_value *shape;
-  AICC_TRY(shape_of(c, like, &shape));
-  return aicc_grad_binary(c, "Expand", x, shape, out);
+  return to_shape_of(c, "Expand", x, like, out);
 }
 
 aicc_status aicc_grad_unbroadcast(aicc_grad_ctx *c, aicc_value *g, const aicc_value *like,
