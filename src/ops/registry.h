@@ -9,6 +9,7 @@
 #include "ir/graph.h"
 
 typedef struct aicc_interp aicc_interp;
+struct aicc_lower_ctx;
 
 typedef struct aicc_attr_spec {
   const char *name;
@@ -73,6 +74,9 @@ struct aicc_op {
   /* NULL in the family tables today: src/autodiff/rules.c maps op names to
    * the rules of src/ops/grad_*.c; a row that sets it takes precedence. */
   aicc_grad_fn grad;
+  /* Compute definition (ops/lower.h); NULL in the family tables today: the
+   * lowerings in src/ops/lower/ attach by name, a row's own wins. */
+  aicc_status (*lower)(struct aicc_lower_ctx *c);
 };
 
 /* A family's table, defined in src/ops/<family>.c. */

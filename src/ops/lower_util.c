@@ -1,0 +1,116 @@
+/* Helpers for lowering functions and the lookup of lowerings (ops/lower.h). */
+#include "ops/lower.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define AICC_LOWER(n) extern const aicc_lower_table aicc_lower_##n;
+#include "lowerings.inc"
+#undef AICC_LOWER
+
+static const aicc_lower_table *const tables[] = {
+#define AICC_LOWER(n) &aicc_lower_##n,
+#include "lowerings.inc"
+#undef AICC_LOWER
+    NULL, /* keeps the array non-empty while no table exists */
+};
+
+const aicc_lower_table *const *aicc_lower_tables(size_t *count) {
+  *count = sizeof tables / sizeof tables[0] - 1;
+  return tables;
+}
+
+aicc_lower_fn aicc_lower_find(const aicc_op *op, const char *domain, const char *name) {
+  if (op && op->lower) return op->lower;
+  if (!domain || strcmp(domain, "ai.onnx") == 0) domain = "";
+  size_t n;
+  const aicc_lower_table *const *t = aicc_lower_tables(&n);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < t[i]->count; j++) {
+      const aicc_lower_row *r = &t[i]->rows[j];
+      if (strcmp(r->name, name) == 0 && strcmp(r->domain, domain) == 0) return r->fn;
+    }
+  return NULL;
+}
+
+aicc_status aicc_lower_unsupported(const aicc_lower_ctx *c, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  aicc_status s = aicc_verrorf(AICC_ERR_UNSUPPORTED, fmt, ap);
+  va_end(ap);
+  char buf[256];
+  return aicc_status_wrap(s, "%s", aicc_node_describe(c->node, buf, sizeof buf));
+}
+
+aicc_loop_stage *aicc_lower_stage(aicc_lower_ctx *c, const aicc_loop_buffer *buf) {
+  return aicc_loop_stage_create(c->lc, buf, "i");
+}
+
+aicc_status aicc_lower_emit(aicc_lower_ctx *c, aicc_loop_stage *s) {
+  if (!s || !s->body) return aicc_errorf(AICC_ERR_NOMEM, "out of memory building a stage");
+  return aicc_loop_kernel_stage_add(c->lc, c->kernel, s);
+}
+
+const aicc_loop_buffer *aicc_lower_temp(aicc_lower_ctx *c, aicc_dtype t, int rank,
+                                        const int64_t *dims) {
+  char name[160];
+  const char *base = c->node->name && *c->node->name ? c->node->name : c->node->op_type;
+  /* Buffer names become C identifiers after codegen's mangling; keep them short. */
+  snprintf(name, sizeof name, "%.100s_t%d", base, c->tmp_counter++);
+  const aicc_loop_expr *shape[AICC_MAX_LOOP_RANK];
+  if (rank > AICC_MAX_LOOP_RANK) return NULL;
+  for (int i = 0; i < rank; i++) shape[i] = aicc_loop_i32(c->lc, dims[i]);
+  return aicc_loop_buffer_create(c->lc, name, t, rank, shape);
+}
+
+bool aicc_lower_dims(const aicc_loop_buffer *b, int64_t *dims) {
+  for (int i = 0; i < b->rank; i++)
+    if (!aicc_loop_expr_is_int_const(b->shape[i], &dims[i])) return false;
+  return true;
+}
+
+int64_t aicc_lower_dim(const aicc_loop_buffer *b, int i) {
+  int64_t v = -1;
+  if (i >= 0 && i < b->rank) (void)aicc_loop_expr_is_int_const(b->shape[i], &v);
+  return v;
+}
+
+const aicc_loop_expr *aicc_lower_load_bcast(aicc_lower_ctx *c, const aicc_loop_buffer *in,
+                                            int out_rank, const aicc_loop_expr *const *idx) {
+  const aicc_loop_expr *ix[AICC_MAX_LOOP_RANK];
+  int off = out_rank - in->rank;
+  if (off < 0 || in->rank > AICC_MAX_LOOP_RANK) return NULL;
+  for (int i = 0; i < in->rank; i++)
+    ix[i] = aicc_lower_dim(in, i) == 1 ? aicc_loop_i32(c->lc, 0) : idx[off + i];
+  return aicc_loop_load(c->lc, in, ix);
+}
+
+void aicc_lower_axis_index(const aicc_loop_stage *s, const aicc_loop_expr **idx) {
+  for (int i = 0; i < s->n_axes; i++) idx[i] = s->axes[i].var;
+}
+
+const aicc_loop_expr *aicc_lower_i32(aicc_lower_ctx *c, int64_t v) {
+  return aicc_loop_i32(c->lc, v);
+}
+
+const aicc_loop_expr *aicc_lower_const(aicc_lower_ctx *c, aicc_dtype t, double v) {
+  if (aicc_loop_type_is_int(t)) return aicc_loop_int(c->lc, t, (int64_t)v);
+  return aicc_loop_float(c->lc, t, v);
+}
+
+int64_t aicc_lower_const_ints(const aicc_lower_ctx *c, int i, int64_t *vals, int64_t max) {
+  if (i >= c->n_in || !c->cin[i]) return -1;
+  const aicc_tensor *t = c->cin[i];
+  int64_t n = aicc_tensor_numel(t);
+  if (n < 0 || n > max) return -1;
+  for (int64_t k = 0; k < n; k++) vals[k] = aicc_tensor_get_i64(t, k);
+  return n;
+}
+
+bool aicc_lower_dtype_ok(aicc_dtype t) {
+  return t == AICC_DTYPE_BOOL || t == AICC_DTYPE_F32 || t == AICC_DTYPE_F64 ||
+         t == AICC_DTYPE_I8 || t == AICC_DTYPE_U8 || t == AICC_DTYPE_I16 ||
+         t == AICC_DTYPE_U16 || t == AICC_DTYPE_I32 || t == AICC_DTYPE_U32 ||
+         t == AICC_DTYPE_I64 || t == AICC_DTYPE_U64;
+}
