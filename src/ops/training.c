@@ -149,7 +149,31 @@ static const aicc_attr_spec momentum_attrs[] = {
     {"alpha", AICC_ATTR_FLOAT, true}, {"beta", AICC_ATTR_FLOAT, true},
     {"mode", AICC_ATTR_STRING, true}, {"norm_coefficient", AICC_ATTR_FLOAT, true}, AICC_A_END};
 
+/* Gradient (ai.onnx.preview.training): the gradients of y with respect to
+ * xs. Output k has the type of input k (the node's inputs are the xs, then
+ * the zs). The node is not run: the `gradient` pass (src/passes/gradient.c)
+ * expands it into backward nodes before any engine sees it. */
+static aicc_status gradient_infer(aicc_infer_ctx *c) {
+  for (int k = 0; k < c->n_out; k++) {
+    if (k >= c->n_in || !c->in[k])
+      return aicc_infer_error(c, AICC_ERR_INVALID, "output %d has no matching x input", k);
+    c->out[k] = *c->in[k];
+  }
+  return NULL;
+}
+
+static aicc_status gradient_kernel(aicc_kernel_ctx *c) {
+  return aicc_kernel_error(c, AICC_ERR_UNSUPPORTED,
+                           "Gradient nodes are expanded by the 'gradient' pass, not run");
+}
+
+static const aicc_attr_spec gradient_attrs[] = {
+    {"xs", AICC_ATTR_STRINGS, true}, {"y", AICC_ATTR_STRING, true},
+    {"zs", AICC_ATTR_STRINGS, false}, AICC_A_END};
+
 static const aicc_op ops[] = {
+    {"Gradient", TRAINING, 1, 0, 1, AICC_VARIADIC, 1, AICC_VARIADIC, gradient_attrs,
+     gradient_infer, gradient_kernel},
     {"Adagrad", TRAINING, 1, 0, 5, AICC_VARIADIC, 2, AICC_VARIADIC, adagrad_attrs, update_infer,
      adagrad_kernel},
     {"Adam", TRAINING, 1, 0, 6, AICC_VARIADIC, 3, AICC_VARIADIC, adam_attrs, update_infer,
