@@ -4,6 +4,9 @@
 #include "frontend/onnx.h"
 #include "frontend/onnx_internal.h"
 
+#include "core/hashmap.h"
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +157,35 @@ static bool is_output(const aicc_graph *g, const aicc_value *v) {
   return false;
 }
 
+/* ONNX wants node names unique within a graph; passes and autodiff may
+ * repeat one (backward nodes are named after their forward node), so a
+ * repeated name gets the first free suffix _2, _3, ... */
+static aicc_status unique_node_names(export_ctx *c, Onnx__GraphProto *gp) {
+  aicc_hashmap seen;
+  aicc_hashmap_init(&seen);
+  aicc_status st = NULL;
+  for (size_t i = 0; i < gp->n_node && !st; i++) {
+    Onnx__NodeProto *np = gp->node[i];
+    if (!*np->name) continue;
+    if (aicc_hashmap_has(&seen, np->name)) {
+      size_t len = strlen(np->name) + 24;
+      char *nm = AICC_ARENA_ARRAY(&c->a, char, len);
+      if (!nm) {
+        st = nomem();
+        break;
+      }
+      for (int k = 2;; k++) {
+        snprintf(nm, len, "%s_%d", np->name, k);
+        if (!aicc_hashmap_has(&seen, nm)) break;
+      }
+      np->name = nm;
+    }
+    if (!aicc_hashmap_put(&seen, np->name, np)) st = nomem();
+  }
+  aicc_hashmap_fini(&seen);
+  return st;
+}
+
 static aicc_status graph_encode(export_ctx *c, const aicc_graph *g, Onnx__GraphProto **out) {
   if (++c->depth > 256) return aicc_errorf(AICC_ERR_UNSUPPORTED, "subgraphs nest too deep");
   NEW_MSG(c, Onnx__GraphProto, gp, onnx__graph_proto__init);
@@ -169,6 +201,7 @@ static aicc_status graph_encode(export_ctx *c, const aicc_graph *g, Onnx__GraphP
     AICC_TRY(node_encode(c, n, &gp->node[i]));
     n_vi += (size_t)n->n_outputs;
   }
+  AICC_TRY(unique_node_names(c, gp));
   for (size_t i = 0; i < g->inits.len; i++) {
     const aicc_value *v = g->inits.data[i];
     AICC_TRY(tensor_msg(c, v->init, v->name, &gp->initializer[i]));
