@@ -32,4 +32,31 @@ typedef struct aicc_vjp_spec {
  * backward nodes (dead code, harmless) but no new outputs. */
 AICC_MUST_USE aicc_status aicc_autodiff_vjp(aicc_model *m, const aicc_vjp_spec *spec);
 
+/* --- forward mode (JVP) --- */
+
+typedef struct aicc_jvp_spec {
+  /* Names of the values that carry tangents (graph inputs or initializers
+   * of float type); n_wrt 0: every float graph input that is not also an
+   * initializer. */
+  const char *const *wrt;
+  int n_wrt;
+  /* Names of the values whose tangents are wanted (float tensors); n_of 0:
+   * every float graph output. */
+  const char *const *of;
+  int n_of;
+} aicc_jvp_spec;
+
+/* Appends to m's main graph the nodes that compute the Jacobian-vector
+ * product: one graph input `tan_<name>` of the value's type per wrt value
+ * (after the existing inputs, in wrt order) and one graph output
+ * `tan_<name>` per wanted value (after the existing outputs, in order;
+ * zeros where it does not depend on any wrt value). Nodes are visited in
+ * topological order, one forward rule each (src/ops/jvp_*.c, found by
+ * aicc_jvp_rule_find of ops/jvp_util.h); a value with
+ * no tangent is a zero tangent. A node on a path from a wrt value to a
+ * wanted value whose op has no forward rule is an error naming the node and
+ * op. On error m may hold unreachable tangent nodes but no new inputs or
+ * outputs. */
+AICC_MUST_USE aicc_status aicc_autodiff_jvp(aicc_model *m, const aicc_jvp_spec *spec);
+
 #endif
