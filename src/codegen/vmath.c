@@ -1,0 +1,180 @@
+/* Vector math helpers for simd.c, written as C templates over one vector
+ * shape ($V the vector type, $P/$S the intrinsic prefix/suffix, ...):
+ *  - exp (f32): Cephes expf (Moshier): n = round(x*log2 e), r = x - n*ln2 with
+ *    ln2 in two parts (Cody-Waite), e^r by its degree-6 polynomial, and 2^n
+ *    applied as two factors 2^(n>>1) * 2^(n-(n>>1)) so results in the
+ *    denormal range round once. x is clamped to [-104, 88.8] (0 and inf
+ *    outside; NaN passes through min/max operand order).
+ *  - tanh (f32): Cephes tanhf: x + x^3 P(x^2) for |x| < 0.625, else
+ *    sign(x) (1 - 2/(e^{2|x|} + 1)).
+ *  - sigmoid (f32): with e = e^-|x| (the exp above), 1/(1 + e) for x >= 0
+ *    and e/(1 + e) for x < 0, so no overflow and tiny results stay accurate.
+ *  - fmin/fmax: min_ps returns its second operand when either is NaN; the
+ *    IR's min is C's fmin (a NaN operand is ignored), so a NaN second
+ *    operand is replaced by the first.
+ * Accuracy is tested against libm in tests/unit/test_codegen.c over
+ * [-110, 100] plus special values: max relative error 1.2e-7 (1 ulp) for exp
+ * and tanh, 2.3e-7 for sigmoid; denormal results within 1 ulp absolute.
+ * Everything else without a vector form runs lane by lane (cg_vlanes). */
+#include "codegen/codegen_impl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Expands $-placeholders of tpl for v into t (fn: the $F name). */
+static void expand(cg_text *t, const char *tpl, const cg_visa *v, const char *fn) {
+  bool k512 = v->mt != NULL;
+  char lanes[8];
+  snprintf(lanes, sizeof lanes, "%d", v->lanes);
+  for (const char *p = tpl; *p; p++) {
+    if (*p != '$') {
+      cg_putn(t, p, 1);
+      continue;
+    }
+    char c = *++p;
+    switch (c) {
+    case 'V': cg_put(t, v->vt); break;
+    case 'P': cg_put(t, v->p); break;
+    case 'S': cg_put(t, v->s); break;
+    case 'T': cg_put(t, v->target); break;
+    case 'N': cg_put(t, v->tag); break;
+    case 'L': cg_put(t, lanes); break;
+    case 'C': cg_put(t, v->lane == AICC_DTYPE_F32 ? "float" : "double"); break;
+    case 'B': cg_put(t, k512 ? "512" : "256"); break;
+    case 'F': cg_put(t, fn); break;
+    default: cg_putn(t, p - 1, 2); break;
+    }
+  }
+}
+
+static const char *define(cg *g, const cg_visa *v, const char *name_tpl, const char *tpl,
+                          const char *fn) {
+  cg_text name = {0}, def = {0};
+  expand(&name, name_tpl, v, fn);
+  expand(&def, tpl, v, fn);
+  const char *r = "aicc_oom";
+  if (name.oom || def.oom) cg_fail(g, AICC_ERR_NOMEM, "out of memory");
+  else r = cg_helper(g, name.data, def.data);
+  cg_text_free(&name);
+  cg_text_free(&def);
+  return r;
+}
+
+static const char sel_lt_512[] =
+    "static inline $T $V aicc_sel_lt_$N($V a, $V b, $V t, $V f) {\n"
+    "  return $Pmask_blend_$S($Pcmp_$S_mask(a, b, _CMP_LT_OQ), f, t);\n"
+    "}\n";
+static const char sel_lt_256[] =
+    "static inline $T $V aicc_sel_lt_$N($V a, $V b, $V t, $V f) {\n"
+    "  return $Pblendv_$S(f, t, $Pcmp_$S(a, b, _CMP_LT_OQ));\n"
+    "}\n";
+
+static const char fminmax_512[] =
+    "static inline $T $V aicc_f$F_$N($V a, $V b) {\n"
+    "  return $Pmask_blend_$S($Pcmp_$S_mask(b, b, _CMP_UNORD_Q), $P$F_$S(a, b), a);\n"
+    "}\n";
+static const char fminmax_256[] =
+    "static inline $T $V aicc_f$F_$N($V a, $V b) {\n"
+    "  return $Pblendv_$S($P$F_$S(a, b), a, $Pcmp_$S(b, b, _CMP_UNORD_Q));\n"
+    "}\n";
+
+static const char sign_tpl[] =
+    "static inline $T $V aicc_sign_$N($V x) {\n"
+    "  $V zero = $Psetzero_$S(), one = $Pset1_$S(($C)1), mone = $Pset1_$S(($C)-1);\n"
+    "  return aicc_sel_lt_$N(zero, x, one, aicc_sel_lt_$N(x, zero, mone, x));\n"
+    "}\n";
+
+static const char exp_tpl[] =
+    "/* Cephes expf; see the codegen's vmath.c. */\n"
+    "static inline $T $V aicc_exp_$N($V x) {\n"
+    "  x = $Pmin_$S($Pset1_$S(88.8f), x); /* NaN stays NaN: min_ps returns x */\n"
+    "  x = $Pmax_$S($Pset1_$S(-104.0f), x);\n"
+    "  $V n = $PROUND($Pmul_$S(x, $Pset1_$S(1.44269504088896341f)),\n"
+    "                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);\n"
+    "  $V r = $Pfnmadd_$S(n, $Pset1_$S(0.693359375f), x);\n"
+    "  r = $Pfnmadd_$S(n, $Pset1_$S(-2.12194440e-4f), r);\n"
+    "  $V p = $Pset1_$S(1.9875691500e-4f);\n"
+    "  p = $Pfmadd_$S(p, r, $Pset1_$S(1.3981999507e-3f));\n"
+    "  p = $Pfmadd_$S(p, r, $Pset1_$S(8.3334519073e-3f));\n"
+    "  p = $Pfmadd_$S(p, r, $Pset1_$S(4.1665795894e-2f));\n"
+    "  p = $Pfmadd_$S(p, r, $Pset1_$S(1.6666665459e-1f));\n"
+    "  p = $Pfmadd_$S(p, r, $Pset1_$S(5.0000001201e-1f));\n"
+    "  p = $Pfmadd_$S(p, $Pmul_$S(r, r), $Padd_$S(r, $Pset1_$S(1.0f)));\n"
+    "  $Vi k = $Pcvtps_epi32(n);\n"
+    "  $Vi k1 = $Psrai_epi32(k, 1), k2 = $Psub_epi32(k, k1);\n"
+    "  $V s1 = $Pcastsi$B_ps($Pslli_epi32($Padd_epi32(k1, $Pset1_epi32(127)), 23));\n"
+    "  $V s2 = $Pcastsi$B_ps($Pslli_epi32($Padd_epi32(k2, $Pset1_epi32(127)), 23));\n"
+    "  return $Pmul_$S($Pmul_$S(p, s1), s2);\n"
+    "}\n";
+
+/* e = e^-|x| never overflows: 1/(1+e) for x >= 0, e/(1+e) below (so tiny
+ * results keep their relative accuracy, denormals included). */
+static const char sigmoid_tpl[] =
+    "static inline $T $V aicc_sigmoid_$N($V x) {\n"
+    "  $V one = $Pset1_$S(1.0f);\n"
+    "  $V e = aicc_exp_$N($Por_$S(x, $Pset1_$S(-0.0f))); /* -|x| */\n"
+    "  $V d = $Padd_$S(one, e);\n"
+    "  return aicc_sel_lt_$N(x, $Psetzero_$S(), $Pdiv_$S(e, d), $Pdiv_$S(one, d));\n"
+    "}\n";
+
+static const char tanh_tpl[] =
+    "/* Cephes tanhf; see the codegen's vmath.c. */\n"
+    "static inline $T $V aicc_tanh_$N($V x) {\n"
+    "  $V sgn = $Pset1_$S(-0.0f);\n"
+    "  $V ax = $Pandnot_$S(sgn, x);\n"
+    "  $V s = $Pmul_$S(x, x);\n"
+    "  $V p = $Pset1_$S(-5.70498872745e-3f);\n"
+    "  p = $Pfmadd_$S(p, s, $Pset1_$S(2.06390887954e-2f));\n"
+    "  p = $Pfmadd_$S(p, s, $Pset1_$S(-5.37397155531e-2f));\n"
+    "  p = $Pfmadd_$S(p, s, $Pset1_$S(1.33314422036e-1f));\n"
+    "  p = $Pfmadd_$S(p, s, $Pset1_$S(-3.33332819422e-1f));\n"
+    "  $V small = $Pfmadd_$S($Pmul_$S(p, s), x, x);\n"
+    "  $V e = aicc_exp_$N($Padd_$S(ax, ax));\n"
+    "  $V one = $Pset1_$S(1.0f);\n"
+    "  $V big = $Psub_$S(one, $Pdiv_$S($Pset1_$S(2.0f), $Padd_$S(e, one)));\n"
+    "  big = $Por_$S(big, $Pand_$S(x, sgn));\n"
+    "  return aicc_sel_lt_$N(ax, $Pset1_$S(0.625f), small, big);\n"
+    "}\n";
+
+static const char lanes1_tpl[] =
+    "static inline $T $V aicc_lanes_$F_$N($V a) {\n"
+    "  $C t[$L];\n"
+    "  $Pstoreu_$S(t, a);\n"
+    "  for (int l = 0; l < $L; l++) t[l] = $F(t[l]);\n"
+    "  return $Ploadu_$S(t);\n"
+    "}\n";
+static const char lanes2_tpl[] =
+    "static inline $T $V aicc_lanes_$F_$N($V a, $V b) {\n"
+    "  $C t[$L], u[$L];\n"
+    "  $Pstoreu_$S(t, a);\n"
+    "  $Pstoreu_$S(u, b);\n"
+    "  for (int l = 0; l < $L; l++) t[l] = $F(t[l], u[l]);\n"
+    "  return $Ploadu_$S(t);\n"
+    "}\n";
+
+const char *cg_vmath(cg *g, const cg_visa *v, const char *fn) {
+  bool k512 = v->mt != NULL;
+  if (strcmp(fn, "fmin") == 0 || strcmp(fn, "fmax") == 0)
+    return define(g, v, "aicc_f$F_$N", k512 ? fminmax_512 : fminmax_256, fn + 1);
+  define(g, v, "aicc_sel_lt_$N", k512 ? sel_lt_512 : sel_lt_256, "");
+  if (strcmp(fn, "sign") == 0) return define(g, v, "aicc_sign_$N", sign_tpl, "");
+  if (v->lane != AICC_DTYPE_F32) {
+    cg_fail(g, AICC_ERR_INTERNAL, "vector %s of f64 lanes", fn);
+    return "aicc_none";
+  }
+  /* exp: the rounding intrinsic differs between AVX-512 and AVX. */
+  const char *round = k512 ? "roundscale_$S" : "round_$S";
+  char tpl[sizeof exp_tpl + 32];
+  const char *at = strstr(exp_tpl, "ROUND");
+  snprintf(tpl, sizeof tpl, "%.*s%s%s", (int)(at - exp_tpl), exp_tpl, round, at + 5);
+  define(g, v, "aicc_exp_$N", tpl, "");
+  if (strcmp(fn, "exp") == 0) return define(g, v, "aicc_exp_$N", tpl, "");
+  if (strcmp(fn, "sigmoid") == 0) return define(g, v, "aicc_sigmoid_$N", sigmoid_tpl, "");
+  if (strcmp(fn, "tanh") == 0) return define(g, v, "aicc_tanh_$N", tanh_tpl, "");
+  cg_fail(g, AICC_ERR_INTERNAL, "no vector helper %s", fn);
+  return "aicc_none";
+}
+
+const char *cg_vlanes(cg *g, const cg_visa *v, const char *fn, int arity) {
+  return define(g, v, "aicc_lanes_$F_$N", arity == 1 ? lanes1_tpl : lanes2_tpl, fn);
+}
