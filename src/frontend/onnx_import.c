@@ -585,8 +585,13 @@ static aicc_status build_graph_body(import_ctx *c, scope *s, const Onnx__GraphPr
     const char *name = aicc_onnx_str(vi ? vi->name : NULL);
     if (!*name) return aicc_errorf(AICC_ERR_INVALID, "graph input #%zu has no name", i);
     aicc_value *v = aicc_hashmap_get(&g->names, name);
-    /* IR < 4 lists initializers among the inputs: they stay constants. */
-    if (v && v->init) continue;
+    /* An initializer listed as an input: from IR 4 on, a default the caller
+     * may override (aicc_value_const_init is then NULL); IR < 4 lists every
+     * initializer among the inputs, and those stay constants. */
+    if (v && v->init) {
+      if (c->m->ir_version >= 4) AICC_TRY(aicc_graph_input_add(g, v));
+      continue;
+    }
     if (v) return aicc_errorf(AICC_ERR_INVALID, "graph input '%s' is listed twice", name);
     aicc_type ty;
     AICC_TRY(aicc_status_wrap(aicc_onnx_type_decode(vi->type, c->m, &c->syms, &ty),

@@ -610,3 +610,10 @@ aicc_status aicc_node_attrs_copy(aicc_node *dst, const aicc_node *src) {
   if (src->n_attrs) memcpy(dst->attrs, src->attrs, sizeof *src->attrs * (size_t)src->n_attrs);
   return NULL;
 }
+
+const aicc_tensor *aicc_value_const_init(const aicc_value *v) {
+  if (!v || !v->init) return NULL;
+  for (size_t i = 0; v->graph && i < v->graph->inputs.len; i++)
+    if (v->graph->inputs.data[i] == v) return NULL;
+  return v->init;
+}

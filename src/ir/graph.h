@@ -171,6 +171,10 @@ AICC_MUST_USE aicc_status aicc_graph_create(aicc_model *m, aicc_graph *parent,
 AICC_MUST_USE aicc_status aicc_graph_value_add(aicc_graph *g, const char *name,
                                                const aicc_type *type,
                                                aicc_value **out);
+/* v's initializer when it is a constant: NULL when v has none or is also a
+ * graph input of its graph (then the initializer is only a default that a
+ * caller may override at run time, as ONNX IR >= 4 allows). */
+const aicc_tensor *aicc_value_const_init(const aicc_value *v);
 /* Finds a value by name in g or its enclosing graphs, else NULL. */
 aicc_value *aicc_graph_value_find(const aicc_graph *g, const char *name);
 AICC_MUST_USE aicc_status aicc_graph_input_add(aicc_graph *g, aicc_value *v);

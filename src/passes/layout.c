@@ -134,10 +134,11 @@ static bool conv_ok(const aicc_node *n) {
   int64_t x[4], y[4];
   const aicc_value *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
   if (!static_nchw(&n->inputs[0]->type, x) || !static_nchw(&n->outputs[0]->type, y)) return false;
-  if (!w->init || w->init->kind != AICC_KIND_TENSOR || w->init->dtype != AICC_DTYPE_F32 ||
+  if (!aicc_value_const_init(w) || w->init->kind != AICC_KIND_TENSOR ||
+      w->init->dtype != AICC_DTYPE_F32 ||
       w->init->rank != 4 || w->init->dims[1] != x[1] || w->init->dims[0] != y[1])
     return false;
-  if (b && (!b->init || b->init->kind != AICC_KIND_TENSOR || b->init->dtype != AICC_DTYPE_F32 ||
+  if (b && (!aicc_value_const_init(b) || b->init->kind != AICC_KIND_TENSOR || b->init->dtype != AICC_DTYPE_F32 ||
             b->init->rank != 1 || b->init->dims[0] != y[1]))
     return false;
   return aicc_node_attr_int(n, "group", 1) == 1;
@@ -166,8 +167,8 @@ static in_class classify(const lctx *c, const aicc_value *v, const aicc_type *re
   if (t->kind != AICC_KIND_TENSOR || t->dtype != AICC_DTYPE_F32) return IN_BAD;
   if (v->id < c->nv && c->blocked_prod[v->id] && dims_eq(t, ref)) return IN_BLOCKED;
   if (all_ones(t)) return IN_SCALAR;
-  if (v->init && v->init->kind == AICC_KIND_TENSOR && v->init->dtype == AICC_DTYPE_F32 &&
-      (per_channel(v->init, d[1]) || dims_eq(t, ref)))
+  if (aicc_value_const_init(v) && v->init->kind == AICC_KIND_TENSOR &&
+      v->init->dtype == AICC_DTYPE_F32 && (per_channel(v->init, d[1]) || dims_eq(t, ref)))
     return IN_CONST;
   if (v->id < c->nv && !c->blocked_prod[v->id] && dims_eq(t, ref)) return IN_PLAIN;
   return IN_BAD;

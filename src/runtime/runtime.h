@@ -45,6 +45,9 @@ typedef struct aicc_rt_options {
                            loop IR, and each extern step with its reason */
   /* Bindings of symbolic dims ("N=1,seq=128"), or NULL. */
   const char *input_shapes;
+  /* Extra JIT compiler flags after the defaults (tests pass "-Werror"), or
+   * NULL. */
+  const char *cflags;
 } aicc_rt_options;
 
 typedef struct aicc_rt_stats {

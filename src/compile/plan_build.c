@@ -1,0 +1,357 @@
+/* The plan of a partitioned specialization: C for every kernel in one
+ * translation unit (a kernel codegen refuses runs as extern steps), one JIT
+ * compile, then the steps and where each value lives. Kernel results that
+ * later steps read get offsets in one arena, planned over lifetimes counted
+ * in steps (a fused kernel reads all its inputs at its one step), with the
+ * greedy-by-size assignment of passes/memplan.h. Extern results and graph
+ * outputs are tensors each run holds. */
+#include "compile/compile.h"
+
+#include "codegen/codegen.h"
+#include "passes/memplan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NOMEM() aicc_errorf(AICC_ERR_NOMEM, "out of memory")
+
+/* ---- code ---- */
+
+static aicc_status emit_code(aicc_cbuild *b, char **src, size_t *len) {
+  *src = NULL;
+  *len = 0;
+  for (;;) {
+    AICC_TRY(aicc_compile_schedule(b)); /* names k0, k1, ... in order */
+    const aicc_loop_func **funcs = malloc(sizeof *funcs * (b->units.len + 1));
+    if (!funcs) return NOMEM();
+    size_t n = 0;
+    for (size_t i = 0; i < b->units.len; i++)
+      if (b->units.data[i].is_kernel) funcs[n++] = b->units.data[i].f;
+    if (n == 0) {
+      free(funcs);
+      return NULL;
+    }
+    aicc_codegen_options opt = {(aicc_codegen_isa)b->codegen_isa, true};
+    aicc_status st = aicc_codegen_c(funcs, n, &opt, src, len);
+    free(funcs);
+    if (!st) return NULL;
+    if (aicc_status_code(st) != AICC_ERR_UNSUPPORTED) return st;
+    aicc_status_free(st);
+    /* Find the kernels codegen refuses; they run as extern steps. */
+    int bad = -1;
+    char reason[512] = "";
+    for (size_t i = 0; i < b->units.len && bad < 0; i++) {
+      if (!b->units.data[i].is_kernel) continue;
+      const aicc_loop_func *one = b->units.data[i].f;
+      char *s1 = NULL;
+      size_t l1;
+      st = aicc_codegen_c(&one, 1, &opt, &s1, &l1);
+      free(s1);
+      if (st && aicc_status_code(st) == AICC_ERR_UNSUPPORTED) {
+        bad = (int)i;
+        snprintf(reason, sizeof reason, "codegen: %s", aicc_status_message(st));
+      } else if (st) {
+        return st;
+      }
+      aicc_status_free(st);
+    }
+    if (bad < 0)
+      return aicc_errorf(AICC_ERR_INTERNAL, "codegen refuses the kernels together but none alone");
+    const char *r = aicc_arena_strdup(&b->mem, reason);
+    if (!r) return NOMEM();
+    AICC_TRY(aicc_compile_unit_to_extern(b, bad, r));
+  }
+}
+
+static aicc_status jit_compile(aicc_cbuild *b, const char *src, size_t len) {
+  aicc_rt_program *p = b->prog;
+  aicc_rt_plan *plan = b->plan;
+  if (!p->jit) {
+    char *flags = NULL;
+    if (p->opt.cflags && *p->opt.cflags) {
+      size_t n = strlen(AICC_JIT_DEFAULT_FLAGS) + strlen(p->opt.cflags) + 2;
+      flags = malloc(n);
+      if (!flags) return NOMEM();
+      snprintf(flags, n, "%s %s", AICC_JIT_DEFAULT_FLAGS, p->opt.cflags);
+    }
+    aicc_jit_options jo = {p->opt.cc, flags, NULL, p->opt.cache_dir, 0};
+    aicc_status st = aicc_jit_ctx_create(&jo, &p->jit);
+    free(flags);
+    AICC_TRY(st);
+  }
+  aicc_jit_stats before, after;
+  aicc_jit_ctx_stats(p->jit, &before);
+  bool hit = false;
+  aicc_status st = aicc_jit_compile(p->jit, src, len, &plan->module, &hit);
+  aicc_jit_ctx_stats(p->jit, &after);
+  plan->cc_ms = after.compile_ms - before.compile_ms;
+  plan->cache_hit = hit;
+  if (st) return aicc_status_wrap(st, "%s: compiling the generated kernels", b->m->path);
+  return NULL;
+}
+
+/* ---- steps and memory ---- */
+
+static uint32_t *ids_dup(aicc_rt_plan *plan, const uint32_t *ids, int n) {
+  return aicc_arena_memdup(&plan->mem, ids, sizeof *ids * (size_t)(n ? n : 1));
+}
+
+static void set_type(aicc_rt_slot *sl, const aicc_value *v) {
+  sl->is_static = v->type.kind == AICC_KIND_TENSOR && aicc_type_is_static(&v->type);
+  if (!sl->is_static) return;
+  sl->dtype = v->type.dtype;
+  sl->rank = v->type.rank;
+  for (int d = 0; d < sl->rank; d++) sl->dims[d] = v->type.dims[d].size;
+}
+
+static void add_extern_op(aicc_rt_plan *plan, const char *op) {
+  size_t n = strlen(op), len = strlen(plan->extern_ops);
+  /* Each op once. */
+  for (const char *s = plan->extern_ops; *s;) {
+    const char *e = strchr(s, ',');
+    size_t l = e ? (size_t)(e - s) : strlen(s);
+    if (l == n && strncmp(s, op, n) == 0) return;
+    s = e ? e + 1 : s + l;
+  }
+  if (len + n + 2 >= sizeof plan->extern_ops) return; /* full: the count still says it */
+  if (len) plan->extern_ops[len++] = ',';
+  memcpy(plan->extern_ops + len, op, n + 1);
+}
+
+static aicc_status make_slots(aicc_cbuild *b) {
+  aicc_rt_plan *plan = b->plan;
+  const aicc_graph *g = b->g;
+  plan->n_slots = b->n_values;
+  plan->slots = AICC_ARENA_ARRAY(&plan->mem, aicc_rt_slot, b->n_values ? b->n_values : 1);
+  if (!plan->slots) return NOMEM();
+  for (size_t i = 0; i < g->inputs.len; i++) {
+    const aicc_value *v = g->inputs.data[i];
+    aicc_rt_slot *sl = &plan->slots[v->id];
+    set_type(sl, v);
+    if (plan->key[i].given) {
+      sl->loc = AICC_RT_LOC_INPUT;
+      sl->input = (int)i;
+    } else {
+      sl->loc = AICC_RT_LOC_CONST;
+      sl->tensor = v->init;
+    }
+  }
+  for (size_t i = 0; i < g->inits.len; i++) {
+    const aicc_value *v = g->inits.data[i];
+    aicc_rt_slot *sl = &plan->slots[v->id];
+    if (sl->loc == AICC_RT_LOC_INPUT) continue;
+    set_type(sl, v);
+    sl->loc = AICC_RT_LOC_CONST;
+    sl->tensor = v->init;
+  }
+  for (int i = 0; i < b->n_nodes; i++) {
+    const aicc_node *nd = g->nodes.data[i];
+    for (int k = 0; k < nd->n_outputs; k++) {
+      const aicc_value *v = nd->outputs[k];
+      if (!v) continue;
+      aicc_rt_slot *sl = &plan->slots[v->id];
+      set_type(sl, v);
+      if (b->skip[i]) {
+        if (b->cval[v->id]) {
+          sl->loc = AICC_RT_LOC_CONST;
+          sl->tensor = b->cval[v->id];
+        }
+        continue;
+      }
+      int32_t u = b->unit_of[i];
+      if (u < 0) continue;
+      const aicc_cunit *cu = &b->units.data[u];
+      if (!cu->is_kernel) {
+        bool used = b->graph_out[v->id] || b->n_consumers[v->id] > 0;
+        sl->loc = used ? AICC_RT_LOC_HEAP : AICC_RT_LOC_NONE;
+        continue;
+      }
+      for (int p = cu->n_in_params; p < cu->n_params; p++)
+        if (cu->params[p] == v->id)
+          sl->loc = b->graph_out[v->id] ? AICC_RT_LOC_HEAP : AICC_RT_LOC_ARENA;
+    }
+  }
+  for (size_t o = 0; o < g->outputs.len; o++) plan->slots[g->outputs.data[o]->id].graph_output = true;
+  /* Kernels read with the planned type; constants they read must be aligned. */
+  for (size_t u = 0; u < b->units.len; u++) {
+    const aicc_cunit *cu = &b->units.data[u];
+    for (int p = 0; cu->is_kernel && p < cu->n_in_params; p++) {
+      aicc_rt_slot *sl = &plan->slots[cu->params[p]];
+      sl->to_kernel = true;
+      if (sl->loc == AICC_RT_LOC_CONST && (uintptr_t)sl->tensor->data % 64 != 0) {
+        aicc_tensor *c = NULL;
+        AICC_TRY(aicc_tensor_clone(sl->tensor, &c));
+        if (!aicc_vec_push(&plan->consts, c)) {
+          aicc_tensor_release(c);
+          return NOMEM();
+        }
+        sl->tensor = c;
+      }
+    }
+  }
+  return NULL;
+}
+
+/* The step after which value v is no longer read (its producer's step when
+ * nothing reads it). */
+static int32_t last_use(const aicc_cbuild *b, uint32_t v, int32_t first) {
+  int32_t last = first;
+  for (int c = 0; c < b->n_consumers[v]; c++) {
+    int32_t u = b->unit_of[b->consumers[v][c]];
+    if (u > last) last = u;
+  }
+  return last;
+}
+
+static aicc_status plan_arena(aicc_cbuild *b) {
+  aicc_rt_plan *plan = b->plan;
+  aicc_memplan_buf *bufs = calloc(b->n_values ? b->n_values : 1, sizeof *bufs);
+  if (!bufs) return NOMEM();
+  int32_t n = 0;
+  for (uint32_t v = 0; v < b->n_values; v++) {
+    aicc_rt_slot *sl = &plan->slots[v];
+    if (sl->loc != AICC_RT_LOC_ARENA) continue;
+    int32_t first = b->unit_of[b->producer[v]];
+    int64_t numel = aicc_dims_numel(sl->dims, sl->rank);
+    int64_t bytes = (int64_t)aicc_dtype_storage_bytes(sl->dtype, (size_t)numel);
+    bytes = (bytes + AICC_MEMPLAN_ALIGN - 1) / AICC_MEMPLAN_ALIGN * AICC_MEMPLAN_ALIGN;
+    if (bytes == 0) bytes = AICC_MEMPLAN_ALIGN;
+    bufs[n++] = (aicc_memplan_buf){v, first, last_use(b, v, first), bytes, 0, -1};
+  }
+  aicc_status st = aicc_memplan_assign(bufs, n, &plan->arena_bytes);
+  for (int32_t i = 0; i < n && !st; i++) plan->slots[bufs[i].value_id].offset = bufs[i].offset;
+  free(bufs);
+  return st;
+}
+
+/* The value of each id in the main graph (NULL where none). */
+static const aicc_value **values_by_id(const aicc_cbuild *b) {
+  const aicc_value **vals = calloc(b->n_values ? b->n_values : 1, sizeof *vals);
+  if (!vals) return NULL;
+  const aicc_graph *g = b->g;
+  for (size_t i = 0; i < g->inputs.len; i++) vals[g->inputs.data[i]->id] = g->inputs.data[i];
+  for (size_t i = 0; i < g->inits.len; i++) vals[g->inits.data[i]->id] = g->inits.data[i];
+  for (size_t i = 0; i < g->nodes.len; i++) {
+    const aicc_node *nd = g->nodes.data[i];
+    for (int k = 0; k < nd->n_outputs; k++)
+      if (nd->outputs[k]) vals[nd->outputs[k]->id] = nd->outputs[k];
+  }
+  return vals;
+}
+
+/* An extern node whose subgraphs read main-graph values runs as a model of
+ * its own (capture.c). */
+static aicc_status capture_step(aicc_cbuild *b, int node, aicc_rt_step *s) {
+  const aicc_node *nd = s->node;
+  int n = b->n_uses[node];
+  bool captures = false;
+  for (int k = 0; k < n && !captures; k++) {
+    bool is_input = false;
+    for (int i = 0; i < nd->n_inputs && !is_input; i++)
+      is_input = nd->inputs[i] && nd->inputs[i]->id == b->uses[node][k];
+    captures = !is_input;
+  }
+  if (!captures) return NULL;
+  const aicc_value **vals = values_by_id(b);
+  const aicc_value **reads = malloc(sizeof *reads * (size_t)(n ? n : 1));
+  aicc_status st = vals && reads ? NULL : NOMEM();
+  for (int k = 0; k < n && !st; k++) reads[k] = vals[b->uses[node][k]];
+  aicc_model *sub = NULL;
+  if (!st) st = aicc_compile_capture_model(b->m, nd, reads, n, &sub);
+  free(vals);
+  free(reads);
+  if (st) return st;
+  if (!aicc_vec_push(&b->plan->sub_models, sub)) {
+    aicc_model_destroy(sub);
+    return NOMEM();
+  }
+  s->sub_model = sub;
+  s->n_sub_in = n;
+  s->sub_in = ids_dup(b->plan, b->uses[node], n);
+  return s->sub_in ? NULL : NOMEM();
+}
+
+static aicc_status make_steps(aicc_cbuild *b) {
+  aicc_rt_plan *plan = b->plan;
+  int n = (int)b->units.len;
+  plan->n_steps = n;
+  plan->steps = AICC_ARENA_ARRAY(&plan->mem, aicc_rt_step, n ? n : 1);
+  uint32_t *tmp = malloc(sizeof *tmp * (b->n_values + 1));
+  /* Heap values (not returned) die at their last use. */
+  int32_t *dies = malloc(sizeof *dies * (b->n_values + 1));
+  if (!plan->steps || !tmp || !dies) {
+    free(tmp);
+    free(dies);
+    return NOMEM();
+  }
+  for (uint32_t v = 0; v < b->n_values; v++) {
+    const aicc_rt_slot *sl = &plan->slots[v];
+    dies[v] = -1;
+    if (sl->loc == AICC_RT_LOC_HEAP && !sl->graph_output && b->producer[v] >= 0)
+      dies[v] = last_use(b, v, b->unit_of[b->producer[v]]);
+  }
+  aicc_status st = NULL;
+  for (int u = 0; u < n && !st; u++) {
+    const aicc_cunit *cu = &b->units.data[u];
+    aicc_rt_step *s = &plan->steps[u];
+    s->is_kernel = cu->is_kernel;
+    if (cu->is_kernel) {
+      s->name = aicc_arena_strdup(&plan->mem, cu->k->name);
+      s->n_args = cu->n_params;
+      s->args = ids_dup(plan, cu->params, cu->n_params);
+      int na = 0;
+      for (int p = cu->n_in_params; p < cu->n_params; p++)
+        if (plan->slots[cu->params[p]].loc == AICC_RT_LOC_HEAP) tmp[na++] = cu->params[p];
+      s->n_allocs = na;
+      s->allocs = ids_dup(plan, tmp, na);
+      s->parallel = aicc_codegen_func_parallel(cu->f);
+      void *fn = NULL;
+      st = aicc_jit_module_symbol(plan->module, s->name, &fn);
+      memcpy(&s->fn, &fn, sizeof fn);
+      if (!s->name || !s->args || !s->allocs) st = st ? st : NOMEM();
+      if (cu->n_params > plan->max_args) plan->max_args = cu->n_params;
+      plan->kernels++;
+    } else {
+      s->node = b->g->nodes.data[cu->nodes[0]];
+      for (int a = 0; a < s->node->n_attrs; a++)
+        if (s->node->attrs[a].kind == AICC_ATTR_GRAPH ||
+            s->node->attrs[a].kind == AICC_ATTR_GRAPHS)
+          s->serialize = true;
+      if (s->serialize) st = capture_step(b, cu->nodes[0], s);
+      plan->extern_steps++;
+      add_extern_op(plan, s->node->op_type);
+    }
+    int nd = 0;
+    for (uint32_t v = 0; v < b->n_values; v++)
+      if (dies[v] == u) tmp[nd++] = v;
+    s->n_dying = nd;
+    s->dying = ids_dup(plan, tmp, nd);
+    if (!s->dying && !st) st = NOMEM();
+  }
+  free(tmp);
+  free(dies);
+  return st;
+}
+
+aicc_status aicc_compile_build_plan(aicc_cbuild *b) {
+  aicc_rt_plan *plan = b->plan;
+  char *src = NULL;
+  size_t len = 0;
+  AICC_TRY(emit_code(b, &src, &len));
+  plan->source = src;
+  plan->source_len = len;
+  if (b->prog->opt.dump_loops) aicc_compile_dump(b, b->prog->opt.dump_loops);
+  if (b->prog->opt.strict)
+    for (size_t i = 0; i < b->units.len; i++)
+      if (!b->units.data[i].is_kernel) {
+        char desc[256];
+        return aicc_errorf(AICC_ERR_UNSUPPORTED, "%s does not lower (strict): %s",
+                           aicc_node_describe(b->g->nodes.data[b->units.data[i].nodes[0]],
+                                              desc, sizeof desc),
+                           b->units.data[i].reason ? b->units.data[i].reason : "");
+      }
+  if (src) AICC_TRY(jit_compile(b, src, len));
+  AICC_TRY(make_slots(b));
+  AICC_TRY(plan_arena(b));
+  return make_steps(b);
+}
