@@ -1,4 +1,5 @@
-# Entry points: `make test` (what CI runs), `make demo`, `make asan`, `make fuzz`.
+# Entry points: `make test` (what CI runs), `make demo`, `make asan`, `make fuzz`,
+# `make bench`.
 # CMake + Ninja do the building; this file only sequences setup, configure,
 # build and ctest, so every target works from a clean checkout.
 
@@ -11,6 +12,7 @@ CTEST_JOBS   ?= 2
 FUZZ_SECONDS ?= 60
 ENGINE       ?= interp
 PYTHON       ?= python3
+BENCH_ARGS   ?=
 
 # ctest prints a failing test's list after its "N% tests passed" line; re-print
 # that line last so the closing line of every test run is the summary.
@@ -25,7 +27,7 @@ endef
 
 SHELL := /bin/bash
 
-.PHONY: all setup configure build test demo asan fuzz clean
+.PHONY: all setup configure build test demo asan fuzz bench clean
 
 all: build
 
@@ -70,6 +72,15 @@ fuzz: setup
 	    -artifact_prefix=$(BUILD_FUZZ)/artifacts/$$n- $(BUILD_FUZZ)/corpus/$$n $$seeds; \
 	done; \
 	if [ $$found = 0 ]; then echo "no fuzz_* targets in $(BUILD_FUZZ)"; exit 1; fi
+
+# Benchmarks, not tests (never part of `make test`, never fail on a timing):
+# machine ceilings, sgemm against OpenBLAS, the model zoo against onnxruntime,
+# 1 and 2 threads; writes bench/RESULTS.md and bench/results.png.
+# bench/setup adds OpenBLAS and matplotlib if missing. BENCH_ARGS goes to
+# bench/run.py (e.g. BENCH_ARGS="--quick --only sgemm").
+bench: build
+	@bench/setup
+	$(PYTHON) bench/run.py --build $(BUILD) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

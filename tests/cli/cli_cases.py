@@ -178,7 +178,7 @@ def test_detects_mismatch(aicc, tmp):
 
 @case
 def help_everywhere(aicc, tmp):
-    for cmd in ([], ["show"], ["run"], ["test"], ["ops"]):
+    for cmd in ([], ["show"], ["run"], ["test"], ["ops"], ["compile"], ["bench"]):
         r = run(aicc, *cmd, "--help")
         assert r.returncode == 0 and "usage: aicc" in r.stdout, (cmd, r.stdout, r.stderr)
 

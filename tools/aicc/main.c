@@ -12,6 +12,8 @@ static const aicc_cli_command commands[] = {
     {"test", "run an ONNX backend-test case directory and compare outputs", aicc_cmd_test},
     {"ops", "list the operators in the registry", aicc_cmd_ops},
     {"opt", "run graph passes (-O levels or --passes) and write ONNX or IR", aicc_cmd_opt},
+    {"compile", "compile a model to C kernels; write the code, loop dump and stats", aicc_cmd_compile},
+    {"bench", "time a model on an engine (random or given inputs)", aicc_cmd_bench},
 };
 
 static void usage(FILE *f) {
@@ -20,7 +22,7 @@ static void usage(FILE *f) {
           "aicc %s: a deep-learning compiler. Commands:\n",
           aicc_version());
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
   fprintf(f, "\nRun 'aicc <command> --help' for a command's options.\n");
 }
 

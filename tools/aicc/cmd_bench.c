@@ -1,0 +1,332 @@
+/* aicc bench: time a model on an engine, on random inputs of the declared
+ * shapes or on given input files. Prints median/min/max run time and, for the
+ * compiled engine, the compile time from an empty cache and from a warm one.
+ * A benchmark, never a test: it judges no timing. */
+#define _GNU_SOURCE /* nftw, mkdtemp */
+#include "cli.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: aicc bench MODEL.onnx|MODEL.ir [--engine interp|compiled] [--iters K]\n"
+    "                  [--warmup W] [--inputs DIR] [--shape S=N] [--seed S] [--json]\n"
+    "                  [--threads N] [-O N] ...\n\n"
+    "Runs the model W times untimed, then K times timed, and prints the\n"
+    "median, min and max wall time of one run. Inputs are random (floats in\n"
+    "[-1, 1), integers 0 or 1, from --seed) with the shapes the model\n"
+    "declares; symbolic dims need --shape S=N. With --engine compiled it also\n"
+    "times the compile: cold (into an empty temporary JIT cache) and cached\n"
+    "(again from that cache; the timed runs use this program). With\n"
+    "--cache-dir the compile is timed once, from that cache.\n\n"
+    "options:\n"
+    "  --engine E   interp (default) or compiled\n"
+    "  --iters K    timed runs (default 20)\n"
+    "  --warmup W   untimed runs first (default 3)\n"
+    "  --inputs DIR read DIR/input_<i>.pb instead of random inputs\n"
+    "  --seed S     seed of the random inputs (default 1)\n"
+    "  --json       print one JSON object (times in ms, every sample) instead\n"
+    "  -h, --help   show this help\n\n" AICC_CLI_COMPILED_USAGE;
+
+typedef struct bench_args {
+  const char *model, *in_dir;
+  int iters, warmup;
+  unsigned long long seed;
+  bool json;
+  aicc_cli_engine_opts eo;
+} bench_args;
+
+/* ---- inputs ------------------------------------------------------------- */
+
+static uint64_t rng_next(uint64_t *s) { /* xorshift64* (Vigna 2016) */
+  *s ^= *s >> 12;
+  *s ^= *s << 25;
+  *s ^= *s >> 27;
+  return *s * 0x2545F4914F6CDD1DULL;
+}
+
+static aicc_status random_input(const aicc_model *m, const aicc_value *v,
+                                const aicc_cli_engine_opts *o, uint64_t *rng,
+                                aicc_tensor **out) {
+  const aicc_type *t = &v->type;
+  if (t->kind != AICC_KIND_TENSOR)
+    return aicc_errorf(AICC_ERR_UNSUPPORTED,
+                       "%s: input '%s' is not a tensor: give its value with --inputs DIR",
+                       m->path, v->name);
+  if (t->rank < 0)
+    return aicc_errorf(AICC_ERR_INVALID,
+                       "%s: input '%s' has an unknown rank: give its value with --inputs DIR",
+                       m->path, v->name);
+  int64_t dims[AICC_MAX_RANK];
+  for (int d = 0; d < t->rank; d++) {
+    aicc_dim dim = t->dims[d];
+    dims[d] = dim.sym ? aicc_cli_shape_lookup(o, dim.sym) : dim.size;
+    if (dim.sym && dims[d] < 0)
+      return aicc_errorf(AICC_ERR_INVALID,
+                         "%s: input '%s' dim %d is the symbol '%s': bind it with --shape %s=SIZE",
+                         m->path, v->name, d, dim.sym, dim.sym);
+    if (dims[d] < 0)
+      return aicc_errorf(AICC_ERR_INVALID,
+                         "%s: input '%s' dim %d has no size: give its value with --inputs DIR",
+                         m->path, v->name, d);
+  }
+  AICC_TRY(aicc_tensor_create(t->dtype, t->rank, dims, out));
+  aicc_tensor *x = *out;
+  int64_t n = aicc_tensor_numel(x);
+  if (x->dtype == AICC_DTYPE_F32) {
+    float *p = x->data;
+    for (int64_t i = 0; i < n; i++) p[i] = (float)((rng_next(rng) >> 40) * 0x1p-23 - 1.0);
+  } else if (aicc_dtype_is_float(x->dtype)) {
+    for (int64_t i = 0; i < n; i++)
+      aicc_tensor_set_f64(x, i, (double)(rng_next(rng) >> 40) * 0x1p-23 - 1.0);
+  } else if (x->dtype != AICC_DTYPE_STRING) { /* integers and bools: 0 or 1 */
+    for (int64_t i = 0; i < n; i++) aicc_tensor_set_i64(x, i, (int64_t)(rng_next(rng) >> 63));
+  }
+  return NULL;
+}
+
+/* One tensor per main-graph input (NULL for initializer inputs). */
+static aicc_status inputs_make(const aicc_model *m, const bench_args *a, aicc_tensor ***in,
+                               int *n_in) {
+  if (a->in_dir) return aicc_cli_inputs_load(m, a->in_dir, in, n_in);
+  const aicc_graph *g = m->graph;
+  int n = (int)g->inputs.len;
+  aicc_tensor **t = calloc((size_t)n + 1, sizeof *t);
+  if (!t) return aicc_errorf(AICC_ERR_NOMEM, "out of memory");
+  uint64_t rng = a->seed * 0x9E3779B97F4A7C15ULL + 1;
+  aicc_status s = NULL;
+  for (int i = 0; i < n && !s; i++)
+    if (!g->inputs.data[i]->init) s = random_input(m, g->inputs.data[i], &a->eo, &rng, &t[i]);
+  if (s) {
+    for (int i = 0; i < n; i++) aicc_tensor_release(t[i]);
+    free(t);
+    return s;
+  }
+  *in = t;
+  *n_in = n;
+  return NULL;
+}
+
+/* ---- timing ------------------------------------------------------------- */
+
+static aicc_status run_once(aicc_cli_runner *r, aicc_tensor *const *in, int n_in, double *ms) {
+  int n_out = (int)aicc_cli_runner_model(r)->graph->outputs.len;
+  aicc_tensor **out = calloc((size_t)n_out + 1, sizeof *out);
+  if (!out) return aicc_errorf(AICC_ERR_NOMEM, "out of memory");
+  double t0 = aicc_cli_now_ms();
+  aicc_status s = aicc_cli_runner_run(r, in, n_in, out, n_out);
+  *ms = aicc_cli_now_ms() - t0;
+  for (int i = 0; i < n_out; i++) aicc_tensor_release(out[i]);
+  free(out);
+  return s;
+}
+
+static int cmp_double(const void *x, const void *y) {
+  double a = *(const double *)x, b = *(const double *)y;
+  return a < b ? -1 : a > b;
+}
+
+/* Of sorted values: the middle one, or the mean of the middle two. */
+static double median(const double *t, int n) { return (t[(n - 1) / 2] + t[n / 2]) / 2; }
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+typedef struct compile_times {
+  bool measured;               /* compiled engine */
+  bool cold_valid;             /* a cold compile was timed (no --cache-dir) */
+  double cold_ms, cold_cc_ms;  /* from an empty cache */
+  double warm_ms, warm_cc_ms;  /* the program that is timed */
+  bool warm_hit;
+  aicc_rt_stats st;
+} compile_times;
+
+/* Loads the model, builds a runner with the cache dir given, runs once (a
+ * model with unbound symbolic dims compiles then) and reads the stats. */
+static aicc_status runner_build(const bench_args *a, const char *cache_dir,
+                                aicc_tensor *const *in, int n_in, aicc_cli_runner **out,
+                                aicc_rt_stats *st) {
+  aicc_model *m;
+  AICC_TRY(aicc_cli_model_load(a->model, &m));
+  aicc_cli_engine_opts eo = a->eo;
+  if (cache_dir) eo.cache_dir = cache_dir;
+  AICC_TRY(aicc_cli_runner_create(m, &eo, out)); /* takes m */
+  double ms;
+  aicc_status s = run_once(*out, in, n_in, &ms);
+  if (s) {
+    aicc_cli_runner_destroy(*out);
+    *out = NULL;
+    return s;
+  }
+  if (aicc_cli_runner_program(*out)) aicc_rt_program_stats(aicc_cli_runner_program(*out), st);
+  return NULL;
+}
+
+/* The runner to time; for the compiled engine after a cold and a cached
+ * compile (or one compile from --cache-dir). */
+static aicc_status runner_prepare(const bench_args *a, aicc_tensor *const *in, int n_in,
+                                  aicc_cli_runner **out, compile_times *ct) {
+  memset(ct, 0, sizeof *ct);
+  if (a->eo.engine != AICC_ENGINE_COMPILED) return runner_build(a, NULL, in, n_in, out, &ct->st);
+  ct->measured = true;
+  if (a->eo.cache_dir) {
+    AICC_TRY(runner_build(a, NULL, in, n_in, out, &ct->st));
+  } else {
+    const char *tmpdir = getenv("TMPDIR");
+    char cache[4096];
+    snprintf(cache, sizeof cache, "%s/aicc-bench-cache-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    if (!mkdtemp(cache))
+      return aicc_errorf(AICC_ERR_IO, "%s: cannot create a temporary JIT cache: %s", cache,
+                         strerror(errno));
+    aicc_cli_runner *cold = NULL;
+    aicc_status s = runner_build(a, cache, in, n_in, &cold, &ct->st);
+    if (!s) {
+      ct->cold_valid = true;
+      ct->cold_ms = ct->st.compile_ms;
+      ct->cold_cc_ms = ct->st.cc_ms;
+      aicc_cli_runner_destroy(cold);
+      s = runner_build(a, cache, in, n_in, out, &ct->st);
+    }
+    nftw(cache, rm_entry, 16, FTW_DEPTH | FTW_PHYS); /* the program keeps its code loaded */
+    AICC_TRY(s);
+  }
+  ct->warm_ms = ct->st.compile_ms;
+  ct->warm_cc_ms = ct->st.cc_ms;
+  ct->warm_hit = ct->st.cache_hit;
+  return NULL;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static void print_text(const bench_args *a, const compile_times *ct, const double *t, int n) {
+  const aicc_cli_engine_opts *o = &a->eo;
+  printf("%s: engine %s, %d thread%s, %d runs after %d warmup\n", a->model,
+         o->engine == AICC_ENGINE_COMPILED ? "compiled" : "interp",
+         o->threads ? o->threads : 1, o->threads > 1 ? "s" : "", n, a->warmup);
+  if (ct->measured) {
+    printf("compiled: %d kernels, %d extern steps", ct->st.kernels, ct->st.extern_steps);
+    if (ct->st.extern_steps) printf(" (%s)", ct->st.extern_ops);
+    printf("\n");
+    if (ct->cold_valid)
+      printf("compile: cold %.1f ms (C compiler %.1f ms), cached %.1f ms%s\n", ct->cold_ms,
+             ct->cold_cc_ms, ct->warm_ms, ct->warm_hit ? "" : " (cache missed)");
+    else
+      printf("compile: %.1f ms (C compiler %.1f ms, cache %s)\n", ct->warm_ms, ct->warm_cc_ms,
+             ct->warm_hit ? "hit" : "miss");
+  }
+  printf("run: median %.3f ms, min %.3f ms, max %.3f ms\n", median(t, n), t[0], t[n - 1]);
+}
+
+static void print_json(const bench_args *a, const compile_times *ct, const double *sorted,
+                       const double *samples, int n) {
+  const aicc_cli_engine_opts *o = &a->eo;
+  double sum = 0;
+  for (int i = 0; i < n; i++) sum += samples[i];
+  printf("{\"model\": \"");
+  for (const char *p = a->model; *p; p++)
+    if (*p == '"' || *p == '\\') printf("\\%c", *p);
+    else if ((unsigned char)*p >= 0x20) putchar(*p);
+  printf("\", \"engine\": \"%s\", \"threads\": %d, \"iters\": %d, \"warmup\": %d,",
+         o->engine == AICC_ENGINE_COMPILED ? "compiled" : "interp", o->threads ? o->threads : 1,
+         n, a->warmup);
+  printf(" \"median_ms\": %.6f, \"min_ms\": %.6f, \"max_ms\": %.6f, \"mean_ms\": %.6f,",
+         median(sorted, n), sorted[0], sorted[n - 1], sum / n);
+  if (ct->measured) {
+    printf(" \"kernels\": %d, \"extern_steps\": %d, \"extern_ops\": \"%s\",", ct->st.kernels,
+           ct->st.extern_steps, ct->st.extern_ops);
+    if (ct->cold_valid)
+      printf(" \"compile_cold_ms\": %.3f, \"compile_cold_cc_ms\": %.3f,", ct->cold_ms,
+             ct->cold_cc_ms);
+    printf(" \"compile_cached_ms\": %.3f, \"compile_cached_cc_ms\": %.3f, \"cache_hit\": %s,",
+           ct->warm_ms, ct->warm_cc_ms, ct->warm_hit ? "true" : "false");
+  }
+  printf(" \"samples_ms\": [");
+  for (int i = 0; i < n; i++) printf(i ? ", %.6f" : "%.6f", samples[i]);
+  printf("]}\n");
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+static int args_parse(int argc, char **argv, bench_args *a) {
+  for (int i = 1; i < argc; i++) {
+    const char *s = argv[i];
+    int rc;
+    if (strcmp(s, "--iters") == 0 || strcmp(s, "--warmup") == 0 || strcmp(s, "--seed") == 0) {
+      char *end;
+      errno = 0;
+      long long v = i + 1 < argc ? strtoll(argv[i + 1], &end, 10) : -1;
+      bool iters = s[2] == 'i';
+      if (i + 1 >= argc || !argv[i + 1][0] || *end || errno || v < (iters ? 1 : 0) ||
+          v > 1000000)
+        return aicc_cli_usage_error("bench", "%s needs a whole number %s", s,
+                                    iters ? "from 1 to 1000000" : "from 0 to 1000000");
+      i++;
+      if (iters) a->iters = (int)v;
+      else if (s[2] == 'w') a->warmup = (int)v;
+      else a->seed = (unsigned long long)v;
+    } else if (strcmp(s, "--inputs") == 0) {
+      if (i + 1 >= argc || !argv[i + 1][0])
+        return aicc_cli_usage_error("bench", "--inputs needs a folder");
+      a->in_dir = argv[++i];
+    } else if (strcmp(s, "--json") == 0) {
+      a->json = true;
+    } else if ((rc = aicc_cli_arg_engine("bench", argc, argv, &i, &a->eo)) != -2) {
+      if (rc >= 0) return rc;
+    } else {
+      rc = aicc_cli_arg_common("bench", usage, argc, argv, &i, &a->eo.engine, &a->model, "model");
+      if (rc >= 0) return rc;
+    }
+  }
+  if (!a->model) return aicc_cli_usage_error("bench", "no model given");
+  /* --shape binds random inputs on either engine; the rest need compiled. */
+  aicc_cli_engine_opts check = a->eo;
+  if (check.compiled_flag && strncmp(check.compiled_flag, "--shape", 7) == 0 &&
+      !check.threads && check.opt_level < 0 && !check.strict && !check.cache_dir &&
+      !check.dump_loops)
+    check.compiled_flag = NULL;
+  return aicc_cli_engine_opts_check("bench", &check);
+}
+
+int aicc_cmd_bench(int argc, char **argv) {
+  bench_args a = {.iters = 20, .warmup = 3, .seed = 1};
+  aicc_cli_engine_opts_init(&a.eo);
+  int rc = args_parse(argc, argv, &a);
+  if (rc >= 0) return rc;
+
+  /* Inputs first, from the model as declared: a shape error costs no compile. */
+  aicc_model *m;
+  aicc_status s = aicc_cli_model_load(a.model, &m);
+  if (s) return aicc_cli_fail(s);
+  aicc_tensor **in = NULL;
+  int n_in = 0;
+  s = inputs_make(m, &a, &in, &n_in);
+  aicc_model_destroy(m);
+  if (s) return aicc_cli_fail(s);
+
+  aicc_cli_runner *r = NULL;
+  compile_times ct;
+  double *samples = calloc((size_t)a.iters, sizeof *samples);
+  double *sorted = calloc((size_t)a.iters, sizeof *sorted);
+  s = samples && sorted ? runner_prepare(&a, in, n_in, &r, &ct)
+                        : aicc_errorf(AICC_ERR_NOMEM, "out of memory");
+  double ms;
+  for (int i = 0; i < a.warmup && !s; i++) s = run_once(r, in, n_in, &ms);
+  for (int i = 0; i < a.iters && !s; i++) s = run_once(r, in, n_in, &samples[i]);
+  if (!s) {
+    memcpy(sorted, samples, sizeof *sorted * (size_t)a.iters);
+    qsort(sorted, (size_t)a.iters, sizeof *sorted, cmp_double);
+    if (a.json) print_json(&a, &ct, sorted, samples, a.iters);
+    else print_text(&a, &ct, sorted, a.iters);
+  }
+  for (int i = 0; i < n_in; i++) aicc_tensor_release(in[i]);
+  free(in);
+  free(samples);
+  free(sorted);
+  aicc_cli_runner_destroy(r);
+  return s ? aicc_cli_fail(s) : 0;
+}
