@@ -243,6 +243,23 @@ static void put_expr(sbuf *b, const aicc_loop_expr *e) {
   free(s);
 }
 
+const char *aicc_loop_class_name(int op_class) {
+  static const char *const names[] = {"elementwise", "reduction", "gemm", "conv", "pool", "movement"};
+  return (unsigned)op_class < 6 ? names[op_class] : "?";
+}
+
+static void put_decl(sbuf *b, const aicc_loop_buffer *buf) {
+  put(b, buf->name);
+  put(b, ": ");
+  put(b, aicc_dtype_text(buf->type));
+  put(b, "[");
+  for (int d = 0; d < buf->rank; d++) {
+    if (d) put(b, ", ");
+    put_expr(b, buf->shape[d]);
+  }
+  put(b, "]");
+}
+
 char *aicc_loop_kernel_print(const aicc_loop_kernel *k) {
   sbuf b = {0};
   char tmp[96];
@@ -251,19 +268,22 @@ char *aicc_loop_kernel_print(const aicc_loop_kernel *k) {
   put(&b, "(");
   for (size_t i = 0; i < k->n_params; i++) {
     if (i) put(&b, ", ");
-    put(&b, k->params[i]->name);
+    put_decl(&b, k->params[i]);
   }
-  put(&b, ")\n");
+  put(&b, ") {\n");
   for (size_t i = 0; i < k->n_stages; i++) {
     const aicc_loop_stage *s = k->stages[i];
+    if (!aicc_loop_kernel_is_param(k, s->buf)) {
+      put(&b, "  temp ");
+      put_decl(&b, s->buf);
+      put(&b, "\n");
+    }
     put(&b, "  ");
-    if (!aicc_loop_kernel_is_param(k, s->buf)) put(&b, "temp ");
     put(&b, s->buf->name);
     put(&b, "[");
     for (int j = 0; j < s->n_axes; j++) {
-      snprintf(tmp, sizeof tmp, "%s%s: %lld", j ? ", " : "", s->axes[j].var->v.name,
-               (long long)s->axes[j].extent);
-      put(&b, tmp);
+      if (j) put(&b, ", ");
+      put(&b, s->axes[j].var->v.name);
     }
     put(&b, "] = ");
     if (s->reduce != AICC_LOOP_REDUCE_NONE) {
@@ -289,9 +309,14 @@ char *aicc_loop_kernel_print(const aicc_loop_kernel *k) {
       put(&b, " then ");
       put_expr(&b, s->post);
     }
-    if (s->inlinable) put(&b, "  [inlinable]");
+    if (s->op_class != AICC_LOOP_CLASS_ELEMENTWISE) {
+      put(&b, " @");
+      put(&b, aicc_loop_class_name(s->op_class));
+    }
+    if (s->inlinable) put(&b, " @inlinable");
     put(&b, "\n");
   }
+  put(&b, "}\n");
   if (b.oom) {
     free(b.p);
     return NULL;

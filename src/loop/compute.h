@@ -113,8 +113,30 @@ const aicc_loop_stmt *aicc_loop_stage_lower(aicc_loop_ctx *ctx, const aicc_loop_
  * around them, as a func whose params are k's params. NULL when out of
  * memory. */
 aicc_loop_func *aicc_loop_kernel_lower(aicc_loop_ctx *ctx, const aicc_loop_kernel *k);
-/* Prints the stages as text, one per line, for --dump-loops and tests:
- *   T[i0, i1] = sum(r0: 0..16) A[i0, r0]*B[r0, i1]   (malloc'd; caller frees) */
+/* Prints k in its text form (malloc'd; caller frees), for --dump-loops and
+ * tests; aicc_loop_kernel_parse reads it back:
+ *
+ *   kernel mm(A: f32[4, 16], B: f32[16, 8], C: f32[4, 8]) {
+ *     temp T: f32[4, 16]                           // a temporary, before its stage
+ *     T[i0, i1] = A[i0, i1]*2.0 @inlinable
+ *     C[i0, i1] = sum(r0: 16) T[i0, r0]*B[r0, i1] @gemm
+ *   }
+ *
+ * A stage is one line: the buffer indexed by its axis names (extents are the
+ * buffer's), `=`, an optional reduction `sum|prod|max|min(r0: 16, ...)` with
+ * `; init EXPR` inside the parentheses when init is set, the body, then
+ * `where COND` and `then POST` when set, then the op class (omitted for
+ * elementwise) and `@inlinable`. Expressions are loop-IR text (text.h). */
 char *aicc_loop_kernel_print(const aicc_loop_kernel *k);
+/* Parses one kernel from text[*pos, len) (leading blanks and // comments are
+ * skipped) into a new kernel in ctx and sets *pos just past its closing `}`.
+ * Parameters need constant extents; every stage writes a parameter or a
+ * declared temp, once. Errors are one line "file:line:col: reason", lines
+ * counted from text. */
+AICC_MUST_USE aicc_status aicc_loop_kernel_parse(aicc_loop_ctx *ctx, const char *file,
+                                                 const char *text, size_t len, size_t *pos,
+                                                 aicc_loop_kernel **out);
+/* The spelling of an op class in that text ("elementwise", "gemm", ...). */
+const char *aicc_loop_class_name(int op_class);
 
 #endif

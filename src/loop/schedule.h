@@ -15,14 +15,40 @@
  *   tensorize(S, i0i, microkernel)  the nest under i0i maps onto an intrinsic
  *
  * Loops are named by the stage's axis vars (i0, r0, ...) and the names that
- * earlier records create. Every record is checked when applied; an illegal
- * one is an error naming the record and the reason, e.g.
- *   "parallel(S, r0): r0 is a reduction loop (a race on S)"
- *   "vectorize(S, i0): extent 7 is not a constant multiple of the lanes"
- *   "reorder(S, ...): moves a reduction loop out of its ordered position"
- * Split tails are guarded (a split by a factor that does not divide the
- * extent adds the bound check), so every legal schedule computes what the
- * unscheduled kernel (aicc_loop_kernel_lower) computes. */
+ * earlier records create (tile names its loops i0o, i0i, ...). Every record
+ * is checked when applied; an illegal one is an error naming the record and
+ * the reason, e.g.
+ *   "parallel(S, r0): r0 is a reduction loop (a race on its accumulator)"
+ *   "reorder(S, o, i0): o is a loop of stage T, not of S (loops never move across stages)"
+ *   "vectorize(S, i): the vectorized loop would hold the tail guard of ..."
+ * Semantics worth knowing (schedule_apply.c, schedule_lower.c):
+ *  - A split whose factor does not divide the extent is partitioned where
+ *    its outer loop runs outside its inner one: a main loop of full tiles
+ *    with no guard and one tail iteration with constant inner extents (a
+ *    vectorized inner loop never holds a guard); a parallel outer loop
+ *    branches inside instead. Otherwise (inner loop outside, outer loop
+ *    split or fused again) the remainder is guarded by an `if`.
+ *  - reorder puts the named loops, in the given order, into the positions
+ *    they hold. Reduction loops may move across each other and across pure
+ *    loops (every reduction kind is associative and commutative; float sums
+ *    then round differently): init goes just outside the outermost
+ *    reduction loop, over the pure loops inside it, the final value after.
+ *  - parallel and vectorize refuse reduction loops. The result obeys the
+ *    codegen's rule (codegen.h): at most one parallel loop, enclosed only by
+ *    allocate/let, nothing beside it; a parallel record that breaks it is an
+ *    error.
+ *  - compute_inline substitutes all axes at once; compute_at places the
+ *    producer at the start of the consumer's loop over the box the loop
+ *    body reads (bounds.h), stored locally; every use must be inside.
+ *  - cache_read adds a copy stage named by the record (place it with
+ *    compute_at); pack adds a copy stage "<B>_pack" of shape
+ *    [ceil(E/f), other dims, f], zero-padded.
+ *  - tensorize only knows gemm_<M>x<N>: it checks that the nest under the
+ *    loop is the rank-1 update of a GEMM micro-kernel and maps it onto the
+ *    register-block form (M loop unrolled, N loop vectorized); the loop IR
+ *    has no call statement, so no intrinsic is emitted.
+ * Every legal schedule computes what the unscheduled kernel
+ * (aicc_loop_kernel_lower) computes; aicc_schedule_check tests that. */
 #ifndef AICC_LOOP_SCHEDULE_H
 #define AICC_LOOP_SCHEDULE_H
 
@@ -79,6 +105,15 @@ char *aicc_schedule_print(const aicc_schedule *s);
 AICC_MUST_USE aicc_status aicc_schedule_parse(const char *file, const char *text, size_t len,
                                               aicc_schedule *s);
 
+/* Like aicc_schedule_parse on text[*pos, len), lines counted from text:
+ * stops at the end or at a '}' (for files that hold kernels and schedule
+ * blocks) and sets *pos there. */
+AICC_MUST_USE aicc_status aicc_schedule_parse_at(const char *file, const char *text, size_t len,
+                                                 size_t *pos, aicc_schedule *s);
+/* One record as text into buf (n bytes, NUL-terminated when n > 0); returns
+ * the length it needs (snprintf style). */
+size_t aicc_sched_step_format(const aicc_sched_step *st, char *buf, size_t n);
+
 /* What default schedules may assume about the machine. */
 typedef struct aicc_sched_target {
   int vector_bits;  /* widest float vector (512, 256, 128, 0: scalar) */
@@ -96,6 +131,16 @@ aicc_sched_target aicc_sched_target_default(int vector_bits, int threads);
  * (aicc_loop_func_verify) and simplified. */
 AICC_MUST_USE aicc_status aicc_schedule_apply(aicc_loop_ctx *ctx, const aicc_loop_kernel *k,
                                               const aicc_schedule *s, aicc_loop_func **out);
+
+/* Runs the unscheduled kernel (aicc_loop_kernel_lower) and f, a schedule of
+ * it, through the loop interpreter on the same seeded random inputs and
+ * compares every output parameter: integers exactly, floats within
+ * 1e-4 + 1e-4*|ref| (a schedule may reorder a reduction). Outputs start as
+ * NaN (floats) or a sentinel, so an element one side leaves unwritten
+ * differs. NULL when they agree; else AICC_ERR_INVALID naming the output and
+ * element, or the interpreter's error prefixed "reference:"/"scheduled:". */
+AICC_MUST_USE aicc_status aicc_schedule_check(aicc_loop_ctx *ctx, const aicc_loop_kernel *k,
+                                              const aicc_loop_func *f, uint64_t seed);
 
 /* The default schedule of k, from rules per stage class (op_class):
  * elementwise, reduction, GEMM-like, convolution, pooling, data movement.

@@ -4,12 +4,25 @@
  *   loop_tool bounds FILE      regions each func body touches, then the
  *                              regions touched by the body of each loop with
  *                              that loop's variable (and outer ones) symbolic
+ *   loop_tool kernel FILE      parse kernels (compute.h text), print them
+ *   loop_tool schedule [--check] [--default] FILE
+ *                              FILE holds kernels, each optionally followed
+ *                              by `schedule { records }`; prints the records
+ *                              (as comments) and the scheduled func of each.
+ *                              --default: the default schedule instead of
+ *                              the file's; --check: also run unscheduled and
+ *                              scheduled kernels on random inputs through
+ *                              the interpreter and compare. An illegal
+ *                              schedule prints "error: ..." on stderr and
+ *                              the next kernel goes on; exit status 1.
  * Errors go to stderr as one line; the exit status is 1. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "loop/bounds.h"
+#include "loop/compute.h"
+#include "loop/schedule.h"
 #include "loop/ir.h"
 #include "loop/simplify.h"
 #include "loop/text.h"
@@ -93,10 +106,139 @@ static int loop_regions(aicc_loop_ctx *ctx, const aicc_loop_stmt *s, const aicc_
   }
 }
 
+static size_t skip_blank(const char *t, size_t len, size_t p) {
+  while (p < len) {
+    if (t[p] == ' ' || t[p] == '\t' || t[p] == '\n' || t[p] == '\r') p++;
+    else if (p + 1 < len && t[p] == '/' && t[p + 1] == '/')
+      while (p < len && t[p] != '\n') p++;
+    else break;
+  }
+  return p;
+}
+
+static bool word_at(const char *t, size_t len, size_t p, const char *w) {
+  size_t n = strlen(w);
+  return p + n <= len && memcmp(t + p, w, n) == 0 &&
+         (p + n == len || !(t[p + n] == '_' || (t[p + n] >= 'a' && t[p + n] <= 'z') ||
+                            (t[p + n] >= '0' && t[p + n] <= '9')));
+}
+
+static int report(aicc_status st) {
+  fflush(stdout);
+  fprintf(stderr, "error: %s\n", aicc_status_message(st));
+  aicc_status_free(st);
+  return 1;
+}
+
+/* loop_tool kernel|schedule: kernels, each with an optional schedule block. */
+static int kernels_main(const char *mode, bool check, bool dflt, const char *path) {
+  size_t len;
+  char *text = read_file(path, &len);
+  if (!text) {
+    fprintf(stderr, "%s: cannot read\n", path);
+    return 1;
+  }
+  aicc_loop_ctx *ctx = aicc_loop_ctx_create();
+  int rc = 0;
+  size_t pos = 0;
+  for (int first = 1;; first = 0) {
+    pos = skip_blank(text, len, pos);
+    if (pos >= len) break;
+    aicc_loop_kernel *k = NULL;
+    aicc_status st = aicc_loop_kernel_parse(ctx, path, text, len, &pos, &k);
+    if (st) {
+      fprintf(stderr, "%s\n", aicc_status_message(st));
+      aicc_status_free(st);
+      rc = 1;
+      break;
+    }
+    aicc_schedule s;
+    aicc_schedule_init(&s);
+    pos = skip_blank(text, len, pos);
+    if (word_at(text, len, pos, "schedule")) {
+      pos = skip_blank(text, len, pos + 8);
+      if (pos >= len || text[pos] != '{') {
+        fprintf(stderr, "%s: expected '{' after 'schedule'\n", path);
+        rc = 1;
+        aicc_schedule_fini(&s);
+        break;
+      }
+      pos++;
+      st = aicc_schedule_parse_at(path, text, len, &pos, &s);
+      if (!st && (pos >= len || text[pos] != '}'))
+        st = aicc_errorf(AICC_ERR_INVALID, "%s: expected '}' to close the schedule", path);
+      if (st) {
+        fprintf(stderr, "%s\n", aicc_status_message(st));
+        aicc_status_free(st);
+        rc = 1;
+        aicc_schedule_fini(&s);
+        break;
+      }
+      pos++;
+    }
+    if (!first) printf("\n");
+    if (!strcmp(mode, "kernel")) {
+      char *p = aicc_loop_kernel_print(k);
+      fputs(p ? p : "<oom>\n", stdout);
+      free(p);
+      aicc_schedule_fini(&s);
+      continue;
+    }
+    if (dflt) {
+      aicc_schedule_fini(&s);
+      aicc_schedule_init(&s);
+      aicc_sched_target t = aicc_sched_target_default(512, 4);
+      t.l1_bytes = 32 << 10;
+      t.l2_bytes = 1 << 20;
+      if ((st = aicc_schedule_default(k, &t, &s))) {
+        rc = report(st);
+        aicc_schedule_fini(&s);
+        continue;
+      }
+    }
+    char *recs = aicc_schedule_print(&s);
+    for (char *line = recs; line && *line;) {
+      char *nl = strchr(line, '\n');
+      printf("// %.*s\n", (int)(nl ? nl - line : (ptrdiff_t)strlen(line)), line);
+      line = nl ? nl + 1 : line + strlen(line);
+    }
+    free(recs);
+    aicc_loop_func *f = NULL;
+    if ((st = aicc_schedule_apply(ctx, k, &s, &f))) {
+      rc = report(st);
+      aicc_schedule_fini(&s);
+      continue;
+    }
+    char *p = aicc_loop_func_print(f);
+    fputs(p ? p : "<oom>\n", stdout);
+    free(p);
+    if (check) {
+      for (uint64_t seed = 1; seed <= 2 && !st; seed++) st = aicc_schedule_check(ctx, k, f, seed);
+      if (st) rc = report(st);
+      else printf("// check %s: ok\n", k->name);
+    }
+    aicc_schedule_fini(&s);
+  }
+  free(text);
+  aicc_loop_ctx_destroy(ctx);
+  return rc;
+}
+
 int main(int argc, char **argv) {
+  if (argc >= 3 && (!strcmp(argv[1], "schedule") || !strcmp(argv[1], "kernel"))) {
+    bool check = false, dflt = false;
+    int i = 2;
+    for (; i < argc - 1; i++) {
+      if (!strcmp(argv[i], "--check")) check = true;
+      else if (!strcmp(argv[i], "--default")) dflt = true;
+      else break;
+    }
+    if (i == argc - 1) return kernels_main(argv[1], check, dflt, argv[i]);
+  }
   if (argc != 3 || (strcmp(argv[1], "roundtrip") && strcmp(argv[1], "simplify") &&
                     strcmp(argv[1], "bounds"))) {
-    fprintf(stderr, "usage: loop_tool roundtrip|simplify|bounds FILE\n");
+    fprintf(stderr, "usage: loop_tool roundtrip|simplify|bounds|kernel FILE\n"
+                    "       loop_tool schedule [--check] [--default] FILE\n");
     return 2;
   }
   size_t len;
