@@ -3,6 +3,8 @@
  * memory; outputs are the tensors of the latest run. */
 #include "aicc/aicc.h"
 
+#include "compile/load.h"
+
 #include "compile/compile.h"
 #include "frontend/onnx.h"
 #include "ir/text.h"
@@ -48,55 +50,13 @@ size_t aicc_elem_size(aicc_elem_type t) {
 
 /* ---- models ---- */
 
-static aicc_status read_file(const char *path, char **text, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return aicc_errorf(AICC_ERR_IO, "%s: %s", path, strerror(errno));
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
-  for (;;) {
-    if (n + 65536 > cap) {
-      cap = cap ? cap * 2 : 65536;
-      char *b = realloc(buf, cap + 1);
-      if (!b) {
-        free(buf);
-        fclose(f);
-        return NOMEM();
-      }
-      buf = b;
-    }
-    size_t r = fread(buf + n, 1, cap - n, f);
-    n += r;
-    if (r == 0) break;
-  }
-  bool err = ferror(f);
-  fclose(f);
-  if (err) {
-    free(buf);
-    return aicc_errorf(AICC_ERR_IO, "%s: read error", path);
-  }
-  buf[n] = 0;
-  *text = buf;
-  *len = n;
-  return NULL;
-}
-
 aicc_status aicc_net_load(const char *path, aicc_net **out) {
   ARG(out, "out is NULL");
   *out = NULL;
   ARG(path, "path is NULL");
   aicc_model *m = NULL;
-  size_t pl = strlen(path);
-  if (pl > 3 && strcmp(path + pl - 3, ".ir") == 0) {
-    char *text = NULL;
-    size_t len = 0;
-    AICC_TRY(read_file(path, &text, &len));
-    aicc_status s = aicc_model_parse(text, len, path, &m);
-    free(text);
-    AICC_TRY(s);
-  } else {
-    AICC_TRY(aicc_onnx_load(path, &m));
-  }
-  aicc_status s = aicc_model_verify(m);
+  AICC_TRY(aicc_model_load_file(path, &m));
+  aicc_status s = NULL;
   aicc_net *n = s ? NULL : calloc(1, sizeof *n);
   if (!s && !n) s = NOMEM();
   if (s) {

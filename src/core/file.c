@@ -2,6 +2,7 @@
 #include "core/file.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,4 +43,32 @@ aicc_status aicc_file_write_atomic(const char *path, const void *data, size_t le
   if (err) unlink(tmp);
   free(tmp);
   return err ? aicc_errorf(AICC_ERR_IO, "%s: write failed (%s)", path, strerror(err)) : NULL;
+}
+
+aicc_status aicc_file_read(const char *path, char **data, size_t *len) {
+  *data = NULL;
+  *len = 0;
+  FILE *f = fopen(path, "rb");
+  if (!f) return aicc_errorf(AICC_ERR_IO, "%s: %s", path, strerror(errno));
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    n += fread(buf + n, 1, cap - n - 1, f);
+    if (n < cap - 1) break;
+    char *b = realloc(buf, cap * 2);
+    if (!b) free(buf);
+    buf = b;
+    cap *= 2;
+  }
+  bool err = ferror(f);
+  fclose(f);
+  if (!buf) return aicc_errorf(AICC_ERR_NOMEM, "%s: out of memory", path);
+  if (err) {
+    free(buf);
+    return aicc_errorf(AICC_ERR_IO, "%s: read error", path);
+  }
+  buf[n] = 0;
+  *data = buf;
+  *len = n;
+  return NULL;
 }

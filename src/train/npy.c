@@ -136,22 +136,10 @@ done:
 
 aicc_status aicc_npy_load(const char *path, aicc_tensor **out) {
   *out = NULL;
-  FILE *f = fopen(path, "rb");
-  if (!f) return aicc_errorf(AICC_ERR_IO, "%s: %s", path, strerror(errno));
-  size_t cap = 1 << 16, n = 0;
-  unsigned char *buf = malloc(cap);
-  while (buf) {
-    n += fread(buf + n, 1, cap - n, f);
-    if (n < cap) break;
-    unsigned char *nb = realloc(buf, cap *= 2);
-    if (!nb) free(buf);
-    buf = nb;
-  }
-  bool err = ferror(f);
-  fclose(f);
-  if (!buf) return aicc_errorf(AICC_ERR_NOMEM, "%s: out of memory", path);
-  aicc_status st = err ? aicc_errorf(AICC_ERR_IO, "%s: read error", path)
-                       : aicc_npy_parse(path, buf, n, out);
+  char *buf;
+  size_t n;
+  AICC_TRY(aicc_file_read(path, &buf, &n));
+  aicc_status st = aicc_npy_parse(path, buf, n, out);
   free(buf);
   return st;
 }

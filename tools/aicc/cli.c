@@ -1,6 +1,8 @@
 /* Shared CLI helpers. */
 #include "cli.h"
 
+#include "compile/load.h"
+
 #include "frontend/onnx.h"
 #include "interp/interp.h"
 #include "ir/text.h"
@@ -159,60 +161,9 @@ int aicc_cli_engine_opts_check(const char *cmd, const aicc_cli_engine_opts *o) {
   return -1;
 }
 
-static bool ends_with(const char *s, const char *suffix) {
-  size_t n = strlen(s), k = strlen(suffix);
-  return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
 /* Reads a whole text file. */
-static aicc_status read_file(const char *path, char **out, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return aicc_errorf(AICC_ERR_IO, "%s: cannot open", path);
-  size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    n += fread(buf + n, 1, cap - n, f);
-    if (n < cap) break;
-    char *b = realloc(buf, cap * 2);
-    if (!b) {
-      free(buf);
-      buf = NULL;
-      break;
-    }
-    buf = b;
-    cap *= 2;
-  }
-  bool err = ferror(f);
-  fclose(f);
-  if (!buf) return aicc_errorf(AICC_ERR_NOMEM, "%s: out of memory", path);
-  if (err) {
-    free(buf);
-    return aicc_errorf(AICC_ERR_IO, "%s: read error", path);
-  }
-  *out = buf;
-  *len = n;
-  return NULL;
-}
-
 aicc_status aicc_cli_model_load(const char *path, aicc_model **out) {
-  *out = NULL;
-  aicc_model *m = NULL;
-  if (ends_with(path, ".ir")) {
-    char *text = NULL;
-    size_t len = 0;
-    AICC_TRY(read_file(path, &text, &len));
-    aicc_status s = aicc_model_parse(text, len, path, &m);
-    free(text);
-    AICC_TRY(s);
-  }
-  else AICC_TRY(aicc_onnx_load(path, &m));
-  aicc_status s = aicc_model_verify(m);
-  if (s) {
-    aicc_model_destroy(m);
-    return s;
-  }
-  *out = m;
-  return NULL;
+  return aicc_model_load_file(path, out);
 }
 
 struct aicc_cli_runner {
@@ -311,19 +262,27 @@ aicc_status aicc_cli_inputs_load(const aicc_model *m, const char *dir, aicc_tens
   int n = (int)g->inputs.len;
   aicc_tensor **t = calloc((size_t)n + 1, sizeof *t);
   if (!t) return aicc_errorf(AICC_ERR_NOMEM, "out of memory");
+  /* The ONNX backend convention: input_<k>.pb files feed the inputs that
+   * are not initializers, in order; further files (if any) override the
+   * initializers that are also inputs, in order. */
   aicc_status s = NULL;
-  for (int i = 0; i < n && !s; i++) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/input_%d.pb", dir, i);
-    struct stat st;
-    if (stat(path, &st) != 0) {
-      if (g->inputs.data[i]->init) continue;
-      s = aicc_errorf(AICC_ERR_IO, "%s: missing (the model has %d inputs)", path, n);
-      break;
+  int file = 0;
+  for (int pass = 0; pass < 2 && !s; pass++)
+    for (int i = 0; i < n && !s; i++) {
+      const aicc_value *v = g->inputs.data[i];
+      if ((v->init != NULL) != (pass == 1)) continue;
+      char path[4096];
+      snprintf(path, sizeof path, "%s/input_%d.pb", dir, file);
+      struct stat st;
+      if (stat(path, &st) != 0) {
+        if (v->init) break; /* the rest keep their initializers */
+        s = aicc_errorf(AICC_ERR_IO, "%s: missing (the model has %d inputs)", path, n);
+        break;
+      }
+      file++;
+      aicc_value_kind k = v->type.kind;
+      s = aicc_onnx_value_load(path, k == AICC_KIND_NONE ? AICC_KIND_TENSOR : k, &t[i]);
     }
-    aicc_value_kind k = g->inputs.data[i]->type.kind;
-    s = aicc_onnx_value_load(path, k == AICC_KIND_NONE ? AICC_KIND_TENSOR : k, &t[i]);
-  }
   if (s) {
     for (int i = 0; i < n; i++) aicc_tensor_release(t[i]);
     free(t);

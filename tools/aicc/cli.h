@@ -23,6 +23,7 @@ int aicc_cmd_ops(int argc, char **argv);
 int aicc_cmd_opt(int argc, char **argv);
 int aicc_cmd_compile(int argc, char **argv);
 int aicc_cmd_bench(int argc, char **argv);
+int aicc_cmd_train(int argc, char **argv);
 
 /* Engines that run a model; `--engine` on every running command. */
 typedef enum { AICC_ENGINE_INTERP, AICC_ENGINE_COMPILED } aicc_engine;

@@ -14,6 +14,7 @@ static const aicc_cli_command commands[] = {
     {"opt", "run graph passes (-O levels or --passes) and write ONNX or IR", aicc_cmd_opt},
     {"compile", "compile a model to C kernels; write the code, loop dump and stats", aicc_cmd_compile},
     {"bench", "time a model on an engine (random or given inputs)", aicc_cmd_bench},
+    {"train", "train a model's initializers on NPY data; write the trained ONNX", aicc_cmd_train},
 };
 
 static void usage(FILE *f) {
