@@ -1,0 +1,507 @@
+/* Compute definitions of the convolutions: Conv, ConvInteger, QLinearConv,
+ * ConvTranspose, and the layout pass's ai.aicc ConvBlocked (NCHW[b]c input,
+ * OIHW[b]i[b]o weight) and LayoutTransform. Window taps that fall into the
+ * padding are left out with the stage's cond, so no load is ever out of
+ * bounds; the window geometry is ops/conv_util.h's, as in the reference
+ * kernels (ops/conv.c, ops/aicc_layout.c). */
+#include "ops/conv_util.h"
+#include "ops/lower.h"
+
+#include <string.h>
+
+static aicc_status oom(void) { return aicc_errorf(AICC_ERR_NOMEM, "out of memory"); }
+
+static bool is_8bit(aicc_dtype t) { return t == AICC_DTYPE_I8 || t == AICC_DTYPE_U8; }
+
+/* A geometry error (bad attributes) named after the node. */
+static aicc_status node_fail(const aicc_lower_ctx *c, aicc_status s) {
+  if (!s) return NULL;
+  char buf[256];
+  return aicc_status_wrap(s, "%s", aicc_node_describe(c->node, buf, sizeof buf));
+}
+
+/* ---- small expression builders (NULL in, NULL out) ---- */
+
+static const aicc_loop_expr *scaled(aicc_lower_ctx *c, const aicc_loop_expr *v, int64_t k) {
+  return k == 1 ? v : aicc_loop_mul(c->lc, v, aicc_lower_i32(c, k));
+}
+
+static const aicc_loop_expr *plus(aicc_lower_ctx *c, const aicc_loop_expr *v, int64_t k) {
+  return k == 0 ? v : aicc_loop_add(c->lc, v, aicc_lower_i32(c, k));
+}
+
+/* a && b where the constant true stands for "no condition". */
+static const aicc_loop_expr *and2(aicc_lower_ctx *c, const aicc_loop_expr *a,
+                                  const aicc_loop_expr *b) {
+  const aicc_loop_expr *t = aicc_loop_bool(c->lc, true);
+  if (!a || !b) return NULL;
+  if (a == t) return b;
+  if (b == t) return a;
+  return aicc_loop_binary(c->lc, AICC_LOOP_AND, a, b);
+}
+
+/* cond && 0 <= p < n for p in [pmin, pmax], leaving out halves that hold
+ * for every p. */
+static const aicc_loop_expr *and_in_range(aicc_lower_ctx *c, const aicc_loop_expr *cond,
+                                          const aicc_loop_expr *p, int64_t pmin, int64_t pmax,
+                                          int64_t n) {
+  if (pmin < 0)
+    cond = and2(c, cond, aicc_loop_binary(c->lc, AICC_LOOP_GE, p, aicc_lower_i32(c, 0)));
+  if (pmax >= n)
+    cond = and2(c, cond, aicc_loop_binary(c->lc, AICC_LOOP_LT, p, aicc_lower_i32(c, n)));
+  return cond;
+}
+
+/* Sets s->cond from a condition built with and2 (true: none). */
+static aicc_status set_cond(aicc_lower_ctx *c, aicc_loop_stage *s, const aicc_loop_expr *cond) {
+  if (!cond) return oom();
+  s->cond = cond == aicc_loop_bool(c->lc, true) ? NULL : cond;
+  return NULL;
+}
+
+/* in[i] when present, else NULL. */
+static const aicc_loop_buffer *input(const aicc_lower_ctx *c, int i) {
+  return i < c->n_in ? c->in[i] : NULL;
+}
+
+/* A per-output-channel parameter (bias, weight zero point or scale): a
+ * scalar or a 1-D tensor of M values, loaded at channel m. */
+static aicc_status per_channel(aicc_lower_ctx *c, int in, int64_t M, const aicc_loop_expr *m,
+                               const aicc_loop_expr **e) {
+  *e = NULL;
+  const aicc_loop_buffer *b = input(c, in);
+  if (!b) return NULL;
+  int64_t dims[AICC_MAX_LOOP_RANK], cnt = 1;
+  if (b->rank > AICC_MAX_LOOP_RANK || !aicc_lower_dims(b, dims))
+    return aicc_lower_unsupported(c, "input %d has no static shape", in);
+  for (int i = 0; i < b->rank; i++) cnt *= dims[i];
+  const aicc_loop_expr *idx[AICC_MAX_LOOP_RANK];
+  if (cnt == 1) {
+    for (int i = 0; i < b->rank; i++) idx[i] = aicc_lower_i32(c, 0);
+  } else if (b->rank == 1 && cnt == M && m) {
+    idx[0] = m;
+  } else {
+    return aicc_lower_unsupported(c, "input %d has %lld values, expected %lld", in,
+                                  (long long)cnt, (long long)M);
+  }
+  *e = aicc_loop_load(c->lc, b, idx);
+  return *e ? NULL : oom();
+}
+
+/* ---- forward convolution ---- */
+
+typedef struct conv_plan {
+  aicc_conv_geom g;
+  int64_t N, C, M, G;
+} conv_plan;
+
+/* Reads and checks a forward conv of x [N, C, in...] by w [M, C/G, k...]
+ * into y [N, M, out...]. */
+static aicc_status conv_plan_make(aicc_lower_ctx *c, const aicc_loop_buffer *x,
+                                  const aicc_loop_buffer *w, const aicc_loop_buffer *y,
+                                  conv_plan *p) {
+  int r = x->rank;
+  int64_t xd[AICC_MAX_LOOP_RANK], wd[AICC_MAX_LOOP_RANK], yd[AICC_MAX_LOOP_RANK];
+  if (r < 3 || r > AICC_MAX_LOOP_RANK || w->rank != r || y->rank != r ||
+      !aicc_lower_dims(x, xd) || !aicc_lower_dims(w, wd) || !aicc_lower_dims(y, yd))
+    return aicc_lower_unsupported(c, "input, weight and output need equal static ranks >= 3");
+  AICC_TRY(node_fail(c, aicc_conv_geom_read(c->node, r - 2, &p->g)));
+  p->G = aicc_node_attr_int(c->node, "group", 1);
+  p->N = xd[0];
+  p->C = xd[1];
+  p->M = wd[0];
+  if (p->G < 1 || wd[1] * p->G != p->C || p->M % p->G != 0)
+    return aicc_lower_unsupported(c, "channels do not match the weight and group");
+  for (int i = 0; i < r - 2; i++) {
+    if (p->g.has_kernel && p->g.kernel[i] != wd[2 + i])
+      return aicc_lower_unsupported(c, "kernel_shape differs from the weight");
+    p->g.kernel[i] = wd[2 + i];
+  }
+  AICC_TRY(node_fail(c, aicc_conv_geom_forward(&p->g, xd + 2)));
+  bool same = yd[0] == p->N && yd[1] == p->M;
+  for (int i = 0; i < r - 2; i++) same = same && yd[2 + i] == p->g.out[i];
+  if (!same) return aicc_lower_unsupported(c, "output shape differs from the geometry");
+  return NULL;
+}
+
+/* Makes s (over y [n, m, o...]) a SUM over the window [ci, k...] and fills
+ * the index of x [n, ch, pos...] and of w [m, ci, k...], setting s->cond to
+ * the taps inside the input. */
+static aicc_status conv_taps(aicc_lower_ctx *c, const conv_plan *p, aicc_loop_stage *s,
+                             const aicc_loop_expr **xi, const aicc_loop_expr **wi) {
+  const aicc_conv_geom *g = &p->g;
+  int nsp = g->nsp;
+  int64_t Cg = p->C / p->G, Mg = p->M / p->G, ext[AICC_MAX_LOOP_RANK];
+  ext[0] = Cg;
+  for (int d = 0; d < nsp; d++) ext[1 + d] = g->kernel[d];
+  AICC_TRY(aicc_loop_stage_reduce(c->lc, s, AICC_LOOP_REDUCE_SUM, 1 + nsp, ext, "r"));
+  const aicc_loop_expr *n = s->axes[0].var, *m = s->axes[1].var;
+  const aicc_loop_expr *ci = Cg == 1 ? aicc_lower_i32(c, 0) : s->raxes[0].var;
+  /* The group of output channel m, and the input channel of tap ci in it. */
+  const aicc_loop_expr *grp = NULL, *ch = ci;
+  if (p->G > 1) grp = Mg == 1 ? m : aicc_loop_div(c->lc, m, aicc_lower_i32(c, Mg));
+  if (grp) ch = Cg == 1 ? grp : aicc_loop_add(c->lc, scaled(c, grp, Cg), ci);
+  xi[0] = n;
+  xi[1] = ch;
+  wi[0] = m;
+  wi[1] = ci;
+  const aicc_loop_expr *cond = aicc_loop_bool(c->lc, true);
+  for (int d = 0; d < nsp; d++) {
+    const aicc_loop_expr *o = s->axes[2 + d].var, *k = s->raxes[1 + d].var;
+    int64_t st = g->stride[d], dl = g->dil[d], pl = g->pad_lo[d];
+    const aicc_loop_expr *pos =
+        plus(c, aicc_loop_add(c->lc, scaled(c, o, st), scaled(c, k, dl)), -pl);
+    if (g->kernel[d] == 1) pos = plus(c, scaled(c, o, st), -pl);
+    int64_t pmax = (g->out[d] - 1) * st - pl + (g->kernel[d] - 1) * dl;
+    cond = and_in_range(c, cond, pos, -pl, pmax, g->in[d]);
+    xi[2 + d] = pos;
+    wi[2 + d] = g->kernel[d] == 1 ? aicc_lower_i32(c, 0) : k;
+  }
+  return set_cond(c, s, cond);
+}
+
+static aicc_status lower_conv(aicc_lower_ctx *c) {
+  const aicc_loop_buffer *x = c->in[0], *w = c->in[1], *y = c->out[0];
+  if (!y) return NULL;
+  const aicc_loop_buffer *b = input(c, 2);
+  if (!aicc_dtype_is_float(x->type) || !aicc_lower_dtype_ok(x->type) || w->type != x->type ||
+      (b && b->type != x->type) || y->type != x->type)
+    return aicc_lower_unsupported(c, "Conv of %s", aicc_dtype_text(x->type));
+  conv_plan p;
+  AICC_TRY(conv_plan_make(c, x, w, y, &p));
+  aicc_loop_stage *s = aicc_lower_stage(c, y);
+  if (!s) return oom();
+  const aicc_loop_expr *xi[AICC_MAX_LOOP_RANK], *wi[AICC_MAX_LOOP_RANK];
+  AICC_TRY(conv_taps(c, &p, s, xi, wi));
+  aicc_loop_ctx *lc = c->lc;
+  s->body = aicc_loop_mul(lc, aicc_loop_load(lc, x, xi), aicc_loop_load(lc, w, wi));
+  if (b) {
+    const aicc_loop_expr *ax[AICC_MAX_LOOP_RANK], *bv;
+    aicc_lower_axis_index(s, ax);
+    AICC_TRY(per_channel(c, 2, p.M, ax[1], &bv));
+    s->post = aicc_loop_add(lc, aicc_loop_load(lc, y, ax), bv);
+    if (!s->post) return oom();
+  }
+  s->op_class = AICC_LOOP_CLASS_CONV;
+  return aicc_lower_emit(c, s);
+}
+
+/* acc (i32, shaped like the output) = sum (x - xz) * (w - wz[m]) over the
+ * window, for ConvInteger and QLinearConv (inputs x, xz, w, wz by index). */
+static aicc_status int_conv_stage(aicc_lower_ctx *c, int xn, int xzn, int wn, int wzn,
+                                  const aicc_loop_buffer *acc, conv_plan *p) {
+  const aicc_loop_buffer *x = c->in[xn], *w = c->in[wn];
+  const aicc_loop_buffer *xz = input(c, xzn), *wz = input(c, wzn);
+  if (!is_8bit(x->type) || !is_8bit(w->type) || (xz && !is_8bit(xz->type)) ||
+      (wz && !is_8bit(wz->type)))
+    return aicc_lower_unsupported(c, "needs 8-bit inputs and zero points");
+  AICC_TRY(conv_plan_make(c, x, w, acc, p));
+  aicc_loop_stage *s = aicc_lower_stage(c, acc);
+  if (!s) return oom();
+  const aicc_loop_expr *xi[AICC_MAX_LOOP_RANK], *wi[AICC_MAX_LOOP_RANK];
+  AICC_TRY(conv_taps(c, p, s, xi, wi));
+  aicc_loop_ctx *lc = c->lc;
+  const aicc_loop_expr *xv = aicc_loop_cast(lc, AICC_DTYPE_I32, aicc_loop_load(lc, x, xi));
+  const aicc_loop_expr *wv = aicc_loop_cast(lc, AICC_DTYPE_I32, aicc_loop_load(lc, w, wi));
+  const aicc_loop_expr *zx, *zw;
+  AICC_TRY(per_channel(c, xzn, 1, NULL, &zx));
+  AICC_TRY(per_channel(c, wzn, p->M, s->axes[1].var, &zw));
+  if (zx) xv = aicc_loop_sub(lc, xv, aicc_loop_cast(lc, AICC_DTYPE_I32, zx));
+  if (zw) wv = aicc_loop_sub(lc, wv, aicc_loop_cast(lc, AICC_DTYPE_I32, zw));
+  s->body = aicc_loop_mul(lc, xv, wv);
+  s->op_class = AICC_LOOP_CLASS_CONV;
+  return aicc_lower_emit(c, s);
+}
+
+static aicc_status lower_conv_integer(aicc_lower_ctx *c) {
+  if (!c->out[0]) return NULL;
+  if (c->out[0]->type != AICC_DTYPE_I32) return aicc_lower_unsupported(c, "output not int32");
+  conv_plan p;
+  return int_conv_stage(c, 0, 2, 1, 3, c->out[0], &p);
+}
+
+/* QLinearConv (x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B?): the
+ * int32 conv, then as onnxruntime requantizes: with the f32 multiplier
+ * xs * ws[m] / ys, y = saturate(round(f32(acc + B[m]) * mult) + yz). */
+static aicc_status lower_qlinear_conv(aicc_lower_ctx *c) {
+  const aicc_loop_buffer *y = c->out[0];
+  if (!y) return NULL;
+  if (c->n_in < 8 || !is_8bit(y->type)) return aicc_lower_unsupported(c, "output not 8-bit");
+  static const int scales[3] = {1, 4, 6};
+  for (int i = 0; i < 3; i++)
+    if (!c->in[scales[i]] || c->in[scales[i]]->type != AICC_DTYPE_F32)
+      return aicc_lower_unsupported(c, "scales must be f32");
+  const aicc_loop_buffer *b = input(c, 8);
+  if (b && b->type != AICC_DTYPE_I32) return aicc_lower_unsupported(c, "bias not int32");
+  int64_t dims[AICC_MAX_LOOP_RANK];
+  if (y->rank > AICC_MAX_LOOP_RANK || !aicc_lower_dims(y, dims))
+    return aicc_lower_unsupported(c, "output has no static shape");
+  const aicc_loop_buffer *acc = aicc_lower_temp(c, AICC_DTYPE_I32, y->rank, dims);
+  if (!acc) return oom();
+  conv_plan p;
+  AICC_TRY(int_conv_stage(c, 0, 2, 3, 5, acc, &p));
+  aicc_loop_ctx *lc = c->lc;
+  aicc_loop_stage *s = aicc_lower_stage(c, y);
+  if (!s) return oom();
+  const aicc_loop_expr *ax[AICC_MAX_LOOP_RANK], *xs, *ws, *ys, *yz, *bv;
+  aicc_lower_axis_index(s, ax);
+  AICC_TRY(per_channel(c, 1, 1, NULL, &xs));
+  AICC_TRY(per_channel(c, 4, p.M, ax[1], &ws));
+  AICC_TRY(per_channel(c, 6, 1, NULL, &ys));
+  AICC_TRY(per_channel(c, 7, 1, NULL, &yz));
+  AICC_TRY(per_channel(c, 8, p.M, ax[1], &bv));
+  const aicc_loop_expr *a = aicc_loop_load(lc, acc, ax);
+  if (bv) a = aicc_loop_add(lc, a, bv);
+  const aicc_loop_expr *mult = aicc_loop_div(lc, aicc_loop_mul(lc, xs, ws), ys);
+  const aicc_loop_expr *v = aicc_loop_mul(lc, aicc_loop_cast(lc, AICC_DTYPE_F32, a), mult);
+  const aicc_loop_expr *args[1] = {aicc_loop_cast(lc, AICC_DTYPE_F64, v)};
+  v = aicc_loop_call(lc, "round", 1, args);
+  if (yz) v = aicc_loop_add(lc, v, aicc_loop_cast(lc, AICC_DTYPE_F64, yz));
+  double lo = y->type == AICC_DTYPE_I8 ? -128 : 0, hi = y->type == AICC_DTYPE_I8 ? 127 : 255;
+  v = aicc_loop_max(lc, aicc_loop_min(lc, v, aicc_loop_float(lc, AICC_DTYPE_F64, hi)),
+                    aicc_loop_float(lc, AICC_DTYPE_F64, lo));
+  s->body = aicc_loop_cast(lc, y->type, v);
+  s->inlinable = true;
+  return aicc_lower_emit(c, s);
+}
+
+/* ---- ConvTranspose ---- */
+
+/* y[n, m, o...] = B[m] + sum over (ci, k...) of x[n, ch, i...] * w[ch, m', k...]
+ * where o = i * stride - pad + k * dilation: a tap contributes when
+ * o + pad - k * dilation is a multiple of the stride inside the input (the
+ * gather form of the reference's col2im scatter). */
+static aicc_status lower_conv_transpose(aicc_lower_ctx *c) {
+  const aicc_loop_buffer *x = c->in[0], *w = c->in[1], *y = c->out[0], *b = input(c, 2);
+  if (!y) return NULL;
+  if (!aicc_dtype_is_float(x->type) || !aicc_lower_dtype_ok(x->type) || w->type != x->type ||
+      (b && b->type != x->type) || y->type != x->type)
+    return aicc_lower_unsupported(c, "ConvTranspose of %s", aicc_dtype_text(x->type));
+  int r = x->rank, nsp = r - 2;
+  int64_t xd[AICC_MAX_LOOP_RANK], wd[AICC_MAX_LOOP_RANK], yd[AICC_MAX_LOOP_RANK];
+  if (r < 3 || r > AICC_MAX_LOOP_RANK || w->rank != r || y->rank != r ||
+      !aicc_lower_dims(x, xd) || !aicc_lower_dims(w, wd) || !aicc_lower_dims(y, yd))
+    return aicc_lower_unsupported(c, "input, weight and output need equal static ranks >= 3");
+  aicc_conv_geom g;
+  AICC_TRY(node_fail(c, aicc_conv_geom_read(c->node, nsp, &g)));
+  int64_t G = aicc_node_attr_int(c->node, "group", 1), C = xd[1];
+  if (G < 1 || wd[0] != C || C % G != 0)
+    return aicc_lower_unsupported(c, "channels do not match the weight and group");
+  int64_t Cg = C / G, Mg = wd[1], M = Mg * G;
+  int64_t len = 0, oplen = 0;
+  const int64_t *oshape = aicc_node_attr_ints(c->node, "output_shape", &len);
+  const int64_t *opad = aicc_node_attr_ints(c->node, "output_padding", &oplen);
+  if (oshape && len == nsp + 2) oshape += 2;
+  else if (oshape && len != nsp) return aicc_lower_unsupported(c, "output_shape length");
+  if (opad && oplen != nsp) return aicc_lower_unsupported(c, "output_padding length");
+  if (yd[0] != xd[0] || yd[1] != M) return aicc_lower_unsupported(c, "unexpected output shape");
+  for (int d = 0; d < nsp; d++) {
+    if (g.has_kernel && g.kernel[d] != wd[2 + d])
+      return aicc_lower_unsupported(c, "kernel_shape differs from the weight");
+    g.kernel[d] = wd[2 + d];
+    int64_t o, lo, hi;
+    AICC_TRY(node_fail(c, aicc_conv_transpose_dim(&g, d, xd[2 + d], opad ? opad[d] : 0,
+                                                  oshape ? oshape[d] : -1, &o, &lo, &hi)));
+    if (o != yd[2 + d]) return aicc_lower_unsupported(c, "unexpected output shape");
+    g.pad_lo[d] = lo;
+  }
+  aicc_loop_ctx *lc = c->lc;
+  aicc_loop_stage *s = aicc_lower_stage(c, y);
+  if (!s) return oom();
+  int64_t ext[AICC_MAX_LOOP_RANK];
+  ext[0] = Cg;
+  for (int d = 0; d < nsp; d++) ext[1 + d] = g.kernel[d];
+  AICC_TRY(aicc_loop_stage_reduce(lc, s, AICC_LOOP_REDUCE_SUM, 1 + nsp, ext, "r"));
+  const aicc_loop_expr *m = s->axes[1].var, *ci = s->raxes[0].var;
+  const aicc_loop_expr *xi[AICC_MAX_LOOP_RANK], *wi[AICC_MAX_LOOP_RANK];
+  const aicc_loop_expr *ch = ci, *mw = m;
+  if (G > 1) {
+    const aicc_loop_expr *mg = aicc_lower_i32(c, Mg);
+    const aicc_loop_expr *grp = Mg == 1 ? m : aicc_loop_div(lc, m, mg);
+    ch = Cg == 1 ? grp : aicc_loop_add(lc, scaled(c, grp, Cg), ci);
+    mw = Mg == 1 ? aicc_lower_i32(c, 0) : aicc_loop_mod(lc, m, mg);
+  }
+  xi[0] = s->axes[0].var;
+  xi[1] = ch;
+  wi[0] = ch;
+  wi[1] = mw;
+  const aicc_loop_expr *cond = aicc_loop_bool(lc, true);
+  for (int d = 0; d < nsp; d++) {
+    const aicc_loop_expr *o = s->axes[2 + d].var, *k = s->raxes[1 + d].var;
+    int64_t st = g.stride[d], dl = g.dil[d], pl = g.pad_lo[d];
+    const aicc_loop_expr *num = plus(c, aicc_loop_sub(lc, o, scaled(c, k, dl)), pl);
+    int64_t nmin = pl - (g.kernel[d] - 1) * dl, nmax = yd[2 + d] - 1 + pl;
+    const aicc_loop_expr *i = num;
+    if (st != 1) {
+      const aicc_loop_expr *sv = aicc_lower_i32(c, st);
+      cond = and2(c, cond, aicc_loop_binary(lc, AICC_LOOP_EQ, aicc_loop_mod(lc, num, sv),
+                                            aicc_lower_i32(c, 0)));
+      i = aicc_loop_div(lc, num, sv);
+    }
+    cond = and_in_range(c, cond, i, aicc_loop_floordiv(nmin, st), aicc_loop_floordiv(nmax, st),
+                        xd[2 + d]);
+    xi[2 + d] = i;
+    wi[2 + d] = k;
+  }
+  AICC_TRY(set_cond(c, s, cond));
+  s->body = aicc_loop_mul(lc, aicc_loop_load(lc, x, xi), aicc_loop_load(lc, w, wi));
+  if (b) {
+    const aicc_loop_expr *ax[AICC_MAX_LOOP_RANK], *bv;
+    aicc_lower_axis_index(s, ax);
+    AICC_TRY(per_channel(c, 2, M, m, &bv));
+    s->post = aicc_loop_add(lc, aicc_loop_load(lc, y, ax), bv);
+    if (!s->post) return oom();
+  }
+  s->op_class = AICC_LOOP_CLASS_CONV;
+  return aicc_lower_emit(c, s);
+}
+
+/* ---- ai.aicc layout ops ---- */
+
+/* "NCHW" -> 0, "NCHW16c" -> 16; -1 for anything else (as aicc_layout.c). */
+static int64_t layout_block(const char *s) {
+  if (!s || strncmp(s, "NCHW", 4) != 0) return -1;
+  if (!s[4]) return 0;
+  int64_t b = 0;
+  const char *p = s + 4;
+  for (; *p >= '0' && *p <= '9' && b <= 256; p++) b = b * 10 + (*p - '0');
+  if (p == s + 4 || strcmp(p, "c") != 0 || b < 1 || b > 256) return -1;
+  return b;
+}
+
+/* NCHW [N, C, H, W] <-> NCHW[b]c [N, ceil(C/b), H, W, b]; padding lanes of
+ * the blocked form are written as zeros. */
+static aicc_status lower_layout_transform(aicc_lower_ctx *c) {
+  const aicc_loop_buffer *x = c->in[0], *y = c->out[0];
+  if (!y) return NULL;
+  int64_t bs = layout_block(aicc_node_attr_string(c->node, "src", NULL));
+  int64_t bd = layout_block(aicc_node_attr_string(c->node, "dst", NULL));
+  if (bs < 0 || bd < 0 || (bs == 0) == (bd == 0))
+    return aicc_lower_unsupported(c, "src/dst layouts");
+  if (!aicc_lower_dtype_ok(x->type) || y->type != x->type)
+    return aicc_lower_unsupported(c, "LayoutTransform of %s", aicc_dtype_text(x->type));
+  bool to_blocked = bs == 0;
+  int64_t b = to_blocked ? bd : bs;
+  int64_t xd[5], yd[5];
+  if (x->rank != (to_blocked ? 4 : 5) || y->rank != (to_blocked ? 5 : 4) ||
+      !aicc_lower_dims(x, xd) || !aicc_lower_dims(y, yd))
+    return aicc_lower_unsupported(c, "unexpected ranks");
+  int64_t C = to_blocked ? xd[1] : yd[1];
+  const int64_t *blk = to_blocked ? yd : xd;
+  if (blk[1] != (C + b - 1) / b || blk[4] != b)
+    return aicc_lower_unsupported(c, "blocked shape does not hold %lld channels", (long long)C);
+  aicc_loop_ctx *lc = c->lc;
+  aicc_loop_stage *s = aicc_lower_stage(c, y);
+  if (!s) return oom();
+  const aicc_loop_expr *ax[5], *ix[5];
+  aicc_lower_axis_index(s, ax);
+  const aicc_loop_expr *bv = aicc_lower_i32(c, b);
+  if (to_blocked) {
+    const aicc_loop_expr *ch = aicc_loop_add(lc, aicc_loop_mul(lc, ax[1], bv), ax[4]);
+    bool ragged = C % b != 0;
+    const aicc_loop_expr *ix4[4] = {ax[0], ragged ? aicc_loop_min(lc, ch, aicc_lower_i32(c, C - 1))
+                                                  : ch,
+                                    ax[2], ax[3]};
+    s->body = aicc_loop_load(lc, x, ix4);
+    if (ragged)
+      s->body = aicc_loop_select(lc, aicc_loop_binary(lc, AICC_LOOP_LT, ch, aicc_lower_i32(c, C)),
+                                 s->body, aicc_lower_const(c, x->type, 0));
+  } else {
+    ix[0] = ax[0];
+    ix[1] = aicc_loop_div(lc, ax[1], bv);
+    ix[2] = ax[2];
+    ix[3] = ax[3];
+    ix[4] = aicc_loop_mod(lc, ax[1], bv);
+    s->body = aicc_loop_load(lc, x, ix);
+  }
+  s->inlinable = true;
+  s->op_class = AICC_LOOP_CLASS_MOVEMENT;
+  return aicc_lower_emit(c, s);
+}
+
+/* ConvBlocked(x [N, Cb, H, W, b], w [Ob, Cb, kh, kw, b(i), b(o)], B? [O]):
+ * y [N, Ob, OH, OW, b] sums over the `channels` real input channels only
+ * (input padding lanes are ignored); B applies to the first O outputs. */
+static aicc_status lower_conv_blocked(aicc_lower_ctx *c) {
+  const aicc_loop_buffer *x = c->in[0], *w = c->in[1], *y = c->out[0], *bias = input(c, 2);
+  if (!y) return NULL;
+  if (!aicc_dtype_is_float(x->type) || !aicc_lower_dtype_ok(x->type) || w->type != x->type ||
+      (bias && bias->type != x->type) || y->type != x->type)
+    return aicc_lower_unsupported(c, "ConvBlocked of %s", aicc_dtype_text(x->type));
+  int64_t b = aicc_node_attr_int(c->node, "block", 16);
+  int64_t ch = aicc_node_attr_int(c->node, "channels", -1);
+  if (aicc_node_attr_int(c->node, "group", 1) != 1) return aicc_lower_unsupported(c, "group");
+  int64_t xd[5], wd[6], yd[5], bd[1] = {0};
+  if (x->rank != 5 || w->rank != 6 || y->rank != 5 || (bias && bias->rank != 1) ||
+      !aicc_lower_dims(x, xd) || !aicc_lower_dims(w, wd) || !aicc_lower_dims(y, yd) ||
+      (bias && !aicc_lower_dims(bias, bd)))
+    return aicc_lower_unsupported(c, "unexpected ranks");
+  if (b < 1 || ch < 1 || xd[4] != b || xd[1] != (ch + b - 1) / b || wd[1] != xd[1] ||
+      wd[4] != b || wd[5] != b || yd[0] != xd[0] || yd[1] != wd[0] || yd[4] != b ||
+      (bias && (bd[0] > wd[0] * b || bd[0] <= (wd[0] - 1) * b)))
+    return aicc_lower_unsupported(c, "shapes are not NCHW%lldc / OIHW%lldi%lldo", (long long)b,
+                                  (long long)b, (long long)b);
+  conv_plan p;
+  AICC_TRY(node_fail(c, aicc_conv_geom_read(c->node, 2, &p.g)));
+  for (int d = 0; d < 2; d++) {
+    if (p.g.has_kernel && p.g.kernel[d] != wd[2 + d])
+      return aicc_lower_unsupported(c, "kernel_shape differs from the weight");
+    p.g.kernel[d] = wd[2 + d];
+  }
+  AICC_TRY(node_fail(c, aicc_conv_geom_forward(&p.g, xd + 2)));
+  if (yd[2] != p.g.out[0] || yd[3] != p.g.out[1])
+    return aicc_lower_unsupported(c, "output shape differs from the geometry");
+  aicc_loop_ctx *lc = c->lc;
+  aicc_loop_stage *s = aicc_lower_stage(c, y);
+  if (!s) return oom();
+  /* Reduction axes: input block, kh, kw, input lane (innermost in x and w). */
+  int64_t ext[4] = {xd[1], wd[2], wd[3], b};
+  AICC_TRY(aicc_loop_stage_reduce(lc, s, AICC_LOOP_REDUCE_SUM, 4, ext, "r"));
+  const aicc_loop_expr *ax[5];
+  aicc_lower_axis_index(s, ax);
+  const aicc_loop_expr *cb = s->raxes[0].var, *il = s->raxes[3].var;
+  const aicc_loop_expr *xi[5] = {ax[0], cb, NULL, NULL, il};
+  const aicc_loop_expr *wi[6] = {ax[1], cb, s->raxes[1].var, s->raxes[2].var, il, ax[4]};
+  const aicc_loop_expr *cond = aicc_loop_bool(lc, true);
+  for (int d = 0; d < 2; d++) {
+    int64_t st = p.g.stride[d], dl = p.g.dil[d], pl = p.g.pad_lo[d];
+    const aicc_loop_expr *pos = plus(
+        c, aicc_loop_add(lc, scaled(c, ax[2 + d], st), scaled(c, s->raxes[1 + d].var, dl)), -pl);
+    int64_t pmax = (p.g.out[d] - 1) * st - pl + (p.g.kernel[d] - 1) * dl;
+    cond = and_in_range(c, cond, pos, -pl, pmax, p.g.in[d]);
+    xi[2 + d] = pos;
+  }
+  if (ch % b != 0) {
+    const aicc_loop_expr *ci = aicc_loop_add(lc, aicc_loop_mul(lc, cb, aicc_lower_i32(c, b)), il);
+    cond = and2(c, cond, aicc_loop_binary(lc, AICC_LOOP_LT, ci, aicc_lower_i32(c, ch)));
+  }
+  AICC_TRY(set_cond(c, s, cond));
+  s->body = aicc_loop_mul(lc, aicc_loop_load(lc, x, xi), aicc_loop_load(lc, w, wi));
+  if (bias) {
+    const aicc_loop_expr *o = aicc_loop_add(lc, aicc_loop_mul(lc, ax[1], aicc_lower_i32(c, b)),
+                                            ax[4]);
+    const aicc_loop_expr *bv;
+    if (bd[0] == wd[0] * b) {
+      bv = aicc_loop_load(lc, bias, &o);
+    } else {
+      const aicc_loop_expr *oc = aicc_loop_min(lc, o, aicc_lower_i32(c, bd[0] - 1));
+      bv = aicc_loop_select(lc, aicc_loop_binary(lc, AICC_LOOP_LT, o, aicc_lower_i32(c, bd[0])),
+                            aicc_loop_load(lc, bias, &oc), aicc_lower_const(c, y->type, 0));
+    }
+    s->post = aicc_loop_add(lc, aicc_loop_load(lc, y, ax), bv);
+    if (!s->post) return oom();
+  }
+  s->op_class = AICC_LOOP_CLASS_CONV;
+  return aicc_lower_emit(c, s);
+}
+
+static const aicc_lower_row rows[] = {
+    {"", "Conv", lower_conv},
+    {"", "ConvInteger", lower_conv_integer},
+    {"", "QLinearConv", lower_qlinear_conv},
+    {"", "ConvTranspose", lower_conv_transpose},
+    {"ai.aicc", "ConvBlocked", lower_conv_blocked},
+    {"ai.aicc", "LayoutTransform", lower_layout_transform},
+};
+
+const aicc_lower_table aicc_lower_conv = {"conv", rows, sizeof rows / sizeof rows[0]};
