@@ -98,6 +98,15 @@ static const char *divmod_helper(cg *g, aicc_loop_op op, aicc_dtype t) {
   return cg_helper(g, name, def);
 }
 
+static const char *select_helper(cg *g, aicc_dtype t) {
+  char name[64], def[512];
+  const char *c = cg_ctype(t);
+  snprintf(name, sizeof name, "aicc_sel_%s", type_tag(t));
+  snprintf(def, sizeof def, "static inline %s %s(int c, %s a, %s b) { return c ? a : b; }\n", c,
+           name, c, c);
+  return cg_helper(g, name, def);
+}
+
 static const char *minmax_helper(cg *g, aicc_loop_op op, aicc_dtype t) {
   char name[64], def[512];
   const char *c = cg_ctype(t);
@@ -411,6 +420,22 @@ void cg_expr(cg *g, const aicc_loop_expr *e, bool index) {
     return;
   }
   case AICC_LOOP_SELECT:
+    if (!index) {
+      /* A value select goes through a helper so both operands are evaluated
+       * before the choice, as the IR defines it. Written as `c ? a : b` with
+       * loads in the arms, GCC 12.2 at -O3 on AVX-512 turns the arms' loads
+       * into masked loads with the wrong mask inside nested loops (ONNX
+       * test_prelu_example gave -0); with the operands evaluated first it
+       * only blends. */
+      cg_printf(o, "%s(", select_helper(g, e->type));
+      cg_expr(g, e->args[0], false);
+      cg_put(o, ", ");
+      cg_expr(g, e->args[1], false);
+      cg_put(o, ", ");
+      cg_expr(g, e->args[2], false);
+      cg_put(o, ")");
+      return;
+    }
     cg_put(o, "(");
     cg_expr(g, e->args[0], index);
     cg_put(o, " ? ");
