@@ -5,6 +5,7 @@
  * (derived from the node's first output name), so runs are reproducible and
  * two random nodes differ; the spec lets the implementation pick the seed.
  * They cannot reproduce numpy's streams. */
+#include "core/rng.h"
 #include "ops/util_elem.h"
 
 #include <math.h>
@@ -138,35 +139,14 @@ static aicc_status cumprod_kernel(aicc_kernel_ctx *c) { return cumulative(c, tru
 
 /* ---- random ---- */
 
-typedef struct rng {
-  uint64_t s[4];
-} rng;
 
-static uint64_t splitmix64(uint64_t *x) {
-  uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t rng_next(rng *r) {
-  uint64_t *s = r->s, out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-  s[2] ^= s[0], s[3] ^= s[1], s[1] ^= s[2], s[0] ^= s[3], s[2] ^= t, s[3] = rotl(s[3], 45);
-  return out;
-}
-
-/* Uniform in [0, 1) with 53 random bits. */
-static double rng_uniform(rng *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
-
-static double rng_normal(rng *r) {
+static double rng_normal(aicc_rng *r) {
   /* Box-Muller; 1 - u keeps the log argument in (0, 1]. */
-  double u = 1.0 - rng_uniform(r), v = rng_uniform(r);
+  double u = 1.0 - aicc_rng_uniform(r), v = aicc_rng_uniform(r);
   return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
 }
 
-static void rng_seed(rng *r, const aicc_kernel_ctx *c) {
+static void rng_seed(aicc_rng *r, const aicc_kernel_ctx *c) {
   const aicc_attr *a = aicc_node_attr(c->node, "seed");
   uint64_t x;
   if (a && !isnan(a->f)) {
@@ -176,7 +156,7 @@ static void rng_seed(rng *r, const aicc_kernel_ctx *c) {
     x = 1469598103934665603ull;
     for (const char *p = c->node->outputs[0]->name; *p; p++) x = (x ^ (unsigned char)*p) * 1099511628211ull;
   }
-  for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+  aicc_rng_seed(r, x);
 }
 
 static bool random_dtype_ok(aicc_dtype dt) { return aicc_dtype_is_float(dt); }
@@ -228,7 +208,7 @@ static aicc_status random_common(aicc_kernel_ctx *c, bool normal) {
   }
   aicc_tensor *y;
   AICC_TRY(aicc_kernel_output(c, 0, dt, (int)k, dims, &y));
-  rng r;
+  aicc_rng r;
   rng_seed(&r, c);
   double p0 = normal ? aicc_node_attr_float(c->node, "mean", 0.f)
                      : aicc_node_attr_float(c->node, "low", 0.f);
@@ -236,7 +216,7 @@ static aicc_status random_common(aicc_kernel_ctx *c, bool normal) {
                      : aicc_node_attr_float(c->node, "high", 1.f);
   int64_t n = aicc_tensor_numel(y);
   for (int64_t i = 0; i < n; i++) {
-    double v = normal ? p0 + p1 * rng_normal(&r) : p0 + (p1 - p0) * rng_uniform(&r);
+    double v = normal ? p0 + p1 * rng_normal(&r) : p0 + (p1 - p0) * aicc_rng_uniform(&r);
     aicc_tensor_set_f64(y, i, v);
   }
   return NULL;
@@ -255,11 +235,11 @@ static aicc_status bernoulli_kernel(aicc_kernel_ctx *c) {
     return aicc_kernel_error(c, AICC_ERR_UNSUPPORTED, "dtype %d", (int)dt);
   aicc_tensor *y;
   AICC_TRY(aicc_kernel_output(c, 0, dt, p->rank, p->dims, &y));
-  rng r;
+  aicc_rng r;
   rng_seed(&r, c);
   int64_t n = aicc_tensor_numel(y);
   for (int64_t i = 0; i < n; i++)
-    aicc_tensor_set_f64(y, i, rng_uniform(&r) < aicc_tensor_get_f64(p, i) ? 1.0 : 0.0);
+    aicc_tensor_set_f64(y, i, aicc_rng_uniform(&r) < aicc_tensor_get_f64(p, i) ? 1.0 : 0.0);
   return NULL;
 }
 
@@ -294,7 +274,7 @@ static aicc_status multinomial_kernel(aicc_kernel_ctx *c) {
   AICC_TRY(aicc_kernel_output(c, 0, dt, 2, out, &y));
   double *cdf = malloc(sizeof(double) * (size_t)(classes ? classes : 1));
   if (!cdf) return aicc_kernel_error(c, AICC_ERR_NOMEM, "out of memory");
-  rng r;
+  aicc_rng r;
   rng_seed(&r, c);
   for (int64_t b = 0; b < x->dims[0]; b++) {
     /* Input rows are unnormalized log-probabilities: softmax, then invert
@@ -306,7 +286,7 @@ static aicc_status multinomial_kernel(aicc_kernel_ctx *c) {
       cdf[k] = sum;
     }
     for (int64_t s = 0; s < samples; s++) {
-      double u = rng_uniform(&r) * sum;
+      double u = aicc_rng_uniform(&r) * sum;
       int64_t k = 0;
       while (k < classes - 1 && cdf[k] <= u) k++;
       aicc_tensor_set_i64(y, b * samples + s, k);

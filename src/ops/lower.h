@@ -86,6 +86,15 @@ const aicc_loop_expr *aicc_lower_load_bcast(aicc_lower_ctx *c, const aicc_loop_b
                                             int out_rank, const aicc_loop_expr *const *idx);
 /* The stage's axis variables as an index array (into caller storage). */
 void aicc_lower_axis_index(const aicc_loop_stage *s, const aicc_loop_expr **idx);
+/* Elements of a static buffer. */
+int64_t aicc_lower_numel(const aicc_loop_buffer *b);
+/* UNSUPPORTED (naming `what`) unless b is present, with static dims and a
+ * loop-IR dtype. */
+AICC_MUST_USE aicc_status aicc_lower_need_buf(aicc_lower_ctx *c, const aicc_loop_buffer *b,
+                                              const char *what);
+/* min(max(e, lo), hi) in e's type. */
+const aicc_loop_expr *aicc_lower_clamp(aicc_lower_ctx *c, const aicc_loop_expr *e, int64_t lo,
+                                       int64_t hi);
 /* Integer / float constants of the loop IR, i32 index constants. */
 const aicc_loop_expr *aicc_lower_i32(aicc_lower_ctx *c, int64_t v);
 const aicc_loop_expr *aicc_lower_const(aicc_lower_ctx *c, aicc_dtype t, double v);

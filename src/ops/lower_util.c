@@ -114,3 +114,26 @@ bool aicc_lower_dtype_ok(aicc_dtype t) {
          t == AICC_DTYPE_U16 || t == AICC_DTYPE_I32 || t == AICC_DTYPE_U32 ||
          t == AICC_DTYPE_I64 || t == AICC_DTYPE_U64;
 }
+
+int64_t aicc_lower_numel(const aicc_loop_buffer *b) {
+  int64_t n = 1;
+  for (int i = 0; i < b->rank; i++) n *= aicc_lower_dim(b, i);
+  return n;
+}
+
+aicc_status aicc_lower_need_buf(aicc_lower_ctx *c, const aicc_loop_buffer *b, const char *what) {
+  int64_t dims[AICC_MAX_LOOP_RANK];
+  if (!b) return aicc_lower_unsupported(c, "%s is missing", what);
+  if (b->rank > AICC_MAX_LOOP_RANK || !aicc_lower_dims(b, dims))
+    return aicc_lower_unsupported(c, "%s has no static shape", what);
+  if (!aicc_lower_dtype_ok(b->type))
+    return aicc_lower_unsupported(c, "%s dtype %s", what, aicc_dtype_text(b->type));
+  return NULL;
+}
+
+const aicc_loop_expr *aicc_lower_clamp(aicc_lower_ctx *c, const aicc_loop_expr *e, int64_t lo,
+                                       int64_t hi) {
+  if (!e) return NULL;
+  const aicc_loop_expr *r = aicc_loop_max(c->lc, e, aicc_loop_int(c->lc, e->type, lo));
+  return aicc_loop_min(c->lc, r, aicc_loop_int(c->lc, e->type, hi));
+}

@@ -1,6 +1,7 @@
 /* The training data pipeline (data.h). */
 #include "train/data.h"
 
+#include "core/rng.h"
 #include "train/npy.h"
 
 #include <limits.h>
@@ -27,40 +28,6 @@ aicc_status aicc_dataset_load(const char *dir, const char *split, aicc_tensor **
     *x = *y = NULL;
   }
   return st;
-}
-
-/* xoshiro256** (Blackman & Vigna 2018) seeded through splitmix64. */
-typedef struct rng {
-  uint64_t s[4];
-} rng;
-
-static uint64_t splitmix64(uint64_t *x) {
-  uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t rng_next(rng *r) {
-  uint64_t *s = r->s, out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return out;
-}
-
-/* Uniform in [0, n) without modulo bias (rejection). */
-static uint64_t rng_below(rng *r, uint64_t n) {
-  uint64_t lim = UINT64_MAX - UINT64_MAX % n;
-  for (;;) {
-    uint64_t v = rng_next(r);
-    if (v < lim) return v % n;
-  }
 }
 
 typedef struct batch {
@@ -225,11 +192,10 @@ aicc_status aicc_loader_epoch(aicc_loader *l, int64_t e) {
   }
   for (int64_t i = 0; i < l->n; i++) l->order[i] = i;
   if (l->opt.shuffle && l->n > 1) {
-    uint64_t sm = l->opt.seed ^ ((uint64_t)e * 0xd1342543de82ef95ull);
-    rng r;
-    for (int i = 0; i < 4; i++) r.s[i] = splitmix64(&sm);
+    aicc_rng r;
+    aicc_rng_seed(&r, l->opt.seed ^ ((uint64_t)e * 0xd1342543de82ef95ull));
     for (int64_t i = l->n - 1; i > 0; i--) {
-      int64_t j = (int64_t)rng_below(&r, (uint64_t)i + 1);
+      int64_t j = (int64_t)aicc_rng_below(&r, (uint64_t)i + 1);
       int64_t t = l->order[i];
       l->order[i] = l->order[j];
       l->order[j] = t;

@@ -10,31 +10,13 @@
 
 #include <string.h>
 
-/* ---- shared helpers (kept apart from movement.c's on purpose: each file
- * is one table; the handful of lines is not worth a header) ---- */
+/* ---- helpers (the ones shared with movement.c live in lower_util.c) ---- */
 
 static aicc_status nomem(void) { return aicc_errorf(AICC_ERR_NOMEM, "out of memory"); }
 
-static int64_t numel_of(const aicc_loop_buffer *b) {
-  int64_t n = 1;
-  for (int i = 0; i < b->rank; i++) n *= aicc_lower_dim(b, i);
-  return n;
-}
-
-/* UNSUPPORTED unless b is present with static dims and a loop-IR dtype. */
-static aicc_status need_buf(aicc_lower_ctx *c, const aicc_loop_buffer *b, const char *what) {
-  int64_t dims[AICC_MAX_LOOP_RANK];
-  if (!b) return aicc_lower_unsupported(c, "%s is missing", what);
-  if (b->rank > AICC_MAX_LOOP_RANK || !aicc_lower_dims(b, dims))
-    return aicc_lower_unsupported(c, "%s has no static shape", what);
-  if (!aicc_lower_dtype_ok(b->type))
-    return aicc_lower_unsupported(c, "%s dtype %s", what, aicc_dtype_text(b->type));
-  return NULL;
-}
-
 /* An integer (or bool) buffer of indices. */
 static aicc_status need_index_buf(aicc_lower_ctx *c, const aicc_loop_buffer *b, const char *what) {
-  AICC_TRY(need_buf(c, b, what));
+  AICC_TRY(aicc_lower_need_buf(c, b, what));
   if (!aicc_loop_type_is_int(b->type))
     return aicc_lower_unsupported(c, "%s dtype %s is not an integer", what,
                                   aicc_dtype_text(b->type));
@@ -46,14 +28,6 @@ static const aicc_loop_expr *k32(aicc_lower_ctx *c, int64_t v) { return aicc_low
 static const aicc_loop_expr *cmp(aicc_lower_ctx *c, aicc_loop_op op, const aicc_loop_expr *a,
                                  const aicc_loop_expr *b) {
   return aicc_loop_binary(c->lc, op, a, b);
-}
-
-/* min(max(e, lo), hi) in e's type. */
-static const aicc_loop_expr *clamp_k(aicc_lower_ctx *c, const aicc_loop_expr *e, int64_t lo,
-                                     int64_t hi) {
-  if (!e) return NULL;
-  const aicc_loop_expr *r = aicc_loop_max(c->lc, e, aicc_loop_int(c->lc, e->type, lo));
-  return aicc_loop_min(c->lc, r, aicc_loop_int(c->lc, e->type, hi));
 }
 
 /* An integer read as a value of i32 or i64: those stay, narrower or
@@ -72,7 +46,7 @@ static const aicc_loop_expr *index_in(aicc_lower_ctx *c, const aicc_loop_expr *v
   const aicc_loop_expr *zero = aicc_loop_int(c->lc, v->type, 0);
   const aicc_loop_expr *wrapped =
       aicc_loop_add(c->lc, v, aicc_loop_int(c->lc, v->type, n));
-  v = clamp_k(c, aicc_loop_select(c->lc, cmp(c, AICC_LOOP_LT, v, zero), wrapped, v), 0, n - 1);
+  v = aicc_lower_clamp(c, aicc_loop_select(c->lc, cmp(c, AICC_LOOP_LT, v, zero), wrapped, v), 0, n - 1);
   return v && v->type != AICC_DTYPE_I32 ? aicc_loop_cast(c->lc, AICC_DTYPE_I32, v) : v;
 }
 
@@ -82,7 +56,7 @@ static const aicc_loop_expr *index_in(aicc_lower_ctx *c, const aicc_loop_expr *v
 static aicc_status emit_stage(aicc_lower_ctx *c, aicc_loop_stage *s, const aicc_loop_expr *body,
                               int op_class) {
   if (!s || !body) return nomem();
-  s->body = numel_of(s->buf) == 0 ? aicc_lower_const(c, s->buf->type, 0) : body;
+  s->body = aicc_lower_numel(s->buf) == 0 ? aicc_lower_const(c, s->buf->type, 0) : body;
   s->inlinable = true;
   s->op_class = op_class;
   return aicc_lower_emit(c, s);
@@ -123,9 +97,9 @@ static bool dims_are(const aicc_loop_buffer *out, int rank, const int64_t *dims)
 static aicc_status lower_gather(aicc_lower_ctx *c) {
   if (!c->out[0]) return NULL;
   const aicc_loop_buffer *x = c->in[0], *ind = c->in[1], *out = c->out[0];
-  AICC_TRY(need_buf(c, x, "data"));
+  AICC_TRY(aicc_lower_need_buf(c, x, "data"));
   AICC_TRY(need_index_buf(c, ind, "indices"));
-  AICC_TRY(need_buf(c, out, "output"));
+  AICC_TRY(aicc_lower_need_buf(c, out, "output"));
   int r = x->rank, q = ind->rank;
   int64_t axis, dims[AICC_MAX_LOOP_RANK];
   if (!axis_norm(aicc_node_attr_int(c->node, "axis", 0), r, &axis))
@@ -138,7 +112,7 @@ static aicc_status lower_gather(aicc_lower_ctx *c) {
   if (out->type != x->type || !dims_are(out, k, dims))
     return aicc_lower_unsupported(c, "output type disagrees with data and indices");
   int64_t n = aicc_lower_dim(x, (int)axis);
-  if (n == 0 && numel_of(out) > 0) return aicc_lower_unsupported(c, "gathers from an empty axis");
+  if (n == 0 && aicc_lower_numel(out) > 0) return aicc_lower_unsupported(c, "gathers from an empty axis");
   const aicc_loop_expr *idx[AICC_MAX_LOOP_RANK], *src[AICC_MAX_LOOP_RANK];
   aicc_loop_stage *s = stage_of(c, out, idx);
   if (!s) return nomem();
@@ -153,9 +127,9 @@ static aicc_status lower_gather(aicc_lower_ctx *c) {
 static aicc_status lower_gather_elements(aicc_lower_ctx *c) {
   if (!c->out[0]) return NULL;
   const aicc_loop_buffer *x = c->in[0], *ind = c->in[1], *out = c->out[0];
-  AICC_TRY(need_buf(c, x, "data"));
+  AICC_TRY(aicc_lower_need_buf(c, x, "data"));
   AICC_TRY(need_index_buf(c, ind, "indices"));
-  AICC_TRY(need_buf(c, out, "output"));
+  AICC_TRY(aicc_lower_need_buf(c, out, "output"));
   int r = x->rank;
   int64_t axis, dims[AICC_MAX_LOOP_RANK];
   if (ind->rank != r) return aicc_lower_unsupported(c, "data and indices differ in rank");
@@ -168,7 +142,7 @@ static aicc_status lower_gather_elements(aicc_lower_ctx *c) {
     if (d != axis && dims[d] > aicc_lower_dim(x, d))
       return aicc_lower_unsupported(c, "indices exceed data in dim %d", d);
   int64_t n = aicc_lower_dim(x, (int)axis);
-  if (n == 0 && numel_of(out) > 0) return aicc_lower_unsupported(c, "gathers from an empty axis");
+  if (n == 0 && aicc_lower_numel(out) > 0) return aicc_lower_unsupported(c, "gathers from an empty axis");
   const aicc_loop_expr *idx[AICC_MAX_LOOP_RANK], *src[AICC_MAX_LOOP_RANK];
   aicc_loop_stage *s = stage_of(c, out, idx);
   if (!s) return nomem();
@@ -182,9 +156,9 @@ static aicc_status lower_gather_elements(aicc_lower_ctx *c) {
 static aicc_status lower_gather_nd(aicc_lower_ctx *c) {
   if (!c->out[0]) return NULL;
   const aicc_loop_buffer *x = c->in[0], *ind = c->in[1], *out = c->out[0];
-  AICC_TRY(need_buf(c, x, "data"));
+  AICC_TRY(aicc_lower_need_buf(c, x, "data"));
   AICC_TRY(need_index_buf(c, ind, "indices"));
-  AICC_TRY(need_buf(c, out, "output"));
+  AICC_TRY(aicc_lower_need_buf(c, out, "output"));
   int r = x->rank, q = ind->rank;
   int64_t b = aicc_node_attr_int(c->node, "batch_dims", 0);
   if (q < 1 || b < 0 || b >= q || b >= r) return aicc_lower_unsupported(c, "bad batch_dims");
@@ -201,7 +175,7 @@ static aicc_status lower_gather_nd(aicc_lower_ctx *c) {
   if (out->type != x->type || !dims_are(out, o, dims))
     return aicc_lower_unsupported(c, "output type disagrees with data and indices");
   for (int d = (int)b; d < b + k; d++)
-    if (aicc_lower_dim(x, d) == 0 && numel_of(out) > 0)
+    if (aicc_lower_dim(x, d) == 0 && aicc_lower_numel(out) > 0)
       return aicc_lower_unsupported(c, "gathers from an empty axis");
   const aicc_loop_expr *idx[AICC_MAX_LOOP_RANK], *src[AICC_MAX_LOOP_RANK], *ii[AICC_MAX_LOOP_RANK];
   aicc_loop_stage *s = stage_of(c, out, idx);
@@ -224,9 +198,9 @@ static aicc_status lower_tensor_scatter(aicc_lower_ctx *c) {
   if (!c->out[0]) return NULL;
   const aicc_loop_buffer *cache = c->in[0], *upd = c->in[1], *out = c->out[0];
   const aicc_loop_buffer *wi = c->n_in > 2 ? c->in[2] : NULL;
-  AICC_TRY(need_buf(c, cache, "past_cache"));
-  AICC_TRY(need_buf(c, upd, "update"));
-  AICC_TRY(need_buf(c, out, "output"));
+  AICC_TRY(aicc_lower_need_buf(c, cache, "past_cache"));
+  AICC_TRY(aicc_lower_need_buf(c, upd, "update"));
+  AICC_TRY(aicc_lower_need_buf(c, out, "output"));
   if (wi) AICC_TRY(need_index_buf(c, wi, "write_indices"));
   const char *mode = aicc_node_attr_string(c->node, "mode", "linear");
   bool circular = strcmp(mode, "circular") == 0;
@@ -259,7 +233,7 @@ static aicc_status lower_tensor_scatter(aicc_lower_ctx *c) {
   if (!circular)
     hit = aicc_loop_binary(c->lc, AICC_LOOP_AND,
                            cmp(c, AICC_LOOP_GE, u, aicc_loop_int(c->lc, start->type, 0)), hit);
-  u = clamp_k(c, u, 0, U - 1);
+  u = aicc_lower_clamp(c, u, 0, U - 1);
   if (u && u->type != AICC_DTYPE_I32) u = aicc_loop_cast(c->lc, AICC_DTYPE_I32, u);
   memcpy(src, idx, sizeof(idx[0]) * (size_t)r);
   src[axis] = u;
@@ -275,9 +249,9 @@ static aicc_status lower_tensor_scatter(aicc_lower_ctx *c) {
 static aicc_status lower_onehot(aicc_lower_ctx *c) {
   if (!c->out[0]) return NULL;
   const aicc_loop_buffer *ind = c->in[0], *val = c->in[2], *out = c->out[0];
-  AICC_TRY(need_buf(c, ind, "indices"));
-  AICC_TRY(need_buf(c, val, "values"));
-  AICC_TRY(need_buf(c, out, "output"));
+  AICC_TRY(aicc_lower_need_buf(c, ind, "indices"));
+  AICC_TRY(aicc_lower_need_buf(c, val, "values"));
+  AICC_TRY(aicc_lower_need_buf(c, out, "output"));
   if (ind->type == AICC_DTYPE_BOOL) return aicc_lower_unsupported(c, "bool indices");
   int r = ind->rank + 1;
   int64_t axis;
@@ -318,9 +292,9 @@ static aicc_status lower_onehot(aicc_lower_ctx *c) {
 static aicc_status lower_reverse_sequence(aicc_lower_ctx *c) {
   if (!c->out[0]) return NULL;
   const aicc_loop_buffer *x = c->in[0], *lens = c->in[1], *out = c->out[0];
-  AICC_TRY(need_buf(c, x, "input"));
+  AICC_TRY(aicc_lower_need_buf(c, x, "input"));
   AICC_TRY(need_index_buf(c, lens, "sequence_lens"));
-  AICC_TRY(need_buf(c, out, "output"));
+  AICC_TRY(aicc_lower_need_buf(c, out, "output"));
   int64_t ba = aicc_node_attr_int(c->node, "batch_axis", 1);
   int64_t ta = aicc_node_attr_int(c->node, "time_axis", 0), dims[AICC_MAX_LOOP_RANK];
   if (x->rank < 2 || !((ba == 0 && ta == 1) || (ba == 1 && ta == 0)))
@@ -333,7 +307,7 @@ static aicc_status lower_reverse_sequence(aicc_lower_ctx *c) {
   aicc_loop_stage *s = stage_of(c, out, idx);
   if (!s) return nomem();
   const aicc_loop_expr *len =
-      clamp_k(c, as_wide_int(c, aicc_loop_load(c->lc, lens, &idx[ba])), 0, dims[ta]);
+      aicc_lower_clamp(c, as_wide_int(c, aicc_loop_load(c->lc, lens, &idx[ba])), 0, dims[ta]);
   if (len && len->type != AICC_DTYPE_I32) len = aicc_loop_cast(c->lc, AICC_DTYPE_I32, len);
   const aicc_loop_expr *t = idx[ta];
   memcpy(src, idx, sizeof(idx[0]) * (size_t)x->rank);
@@ -350,8 +324,8 @@ static aicc_status lower_reverse_sequence(aicc_lower_ctx *c) {
 static aicc_status lower_trilu(aicc_lower_ctx *c) {
   if (!c->out[0]) return NULL;
   const aicc_loop_buffer *x = c->in[0], *out = c->out[0];
-  AICC_TRY(need_buf(c, x, "input"));
-  AICC_TRY(need_buf(c, out, "output"));
+  AICC_TRY(aicc_lower_need_buf(c, x, "input"));
+  AICC_TRY(aicc_lower_need_buf(c, out, "output"));
   int r = x->rank;
   int64_t dims[AICC_MAX_LOOP_RANK];
   (void)aicc_lower_dims(x, dims);
@@ -362,8 +336,8 @@ static aicc_status lower_trilu(aicc_lower_ctx *c) {
   if (c->n_in > 1 && c->in[1]) {
     if (aicc_lower_const_ints(c, 1, &kc, 1) != 1) {
       AICC_TRY(need_index_buf(c, c->in[1], "k"));
-      if (numel_of(c->in[1]) != 1) return aicc_lower_unsupported(c, "k is not a scalar");
-      k = clamp_k(c, as_wide_int(c, load_scalar(c, c->in[1])), -lim, lim);
+      if (aicc_lower_numel(c->in[1]) != 1) return aicc_lower_unsupported(c, "k is not a scalar");
+      k = aicc_lower_clamp(c, as_wide_int(c, load_scalar(c, c->in[1])), -lim, lim);
       if (k && k->type != AICC_DTYPE_I32) k = aicc_loop_cast(c->lc, AICC_DTYPE_I32, k);
     }
   }
@@ -386,7 +360,7 @@ static aicc_status lower_trilu(aicc_lower_ctx *c) {
 static aicc_status lower_eyelike(aicc_lower_ctx *c) {
   if (!c->out[0]) return NULL;
   const aicc_loop_buffer *out = c->out[0];
-  AICC_TRY(need_buf(c, out, "output"));
+  AICC_TRY(aicc_lower_need_buf(c, out, "output"));
   if (out->rank != 2) return aicc_lower_unsupported(c, "output must be 2-D");
   int64_t lim = aicc_lower_dim(out, 0) + aicc_lower_dim(out, 1) + 1;
   int64_t k = aicc_node_attr_int(c->node, "k", 0);
@@ -410,12 +384,12 @@ static aicc_status lower_eyelike(aicc_lower_ctx *c) {
 static aicc_status lower_range(aicc_lower_ctx *c) {
   if (!c->out[0]) return NULL;
   const aicc_loop_buffer *out = c->out[0], *st = c->in[0], *dl = c->in[2];
-  AICC_TRY(need_buf(c, out, "output"));
-  AICC_TRY(need_buf(c, st, "start"));
-  AICC_TRY(need_buf(c, dl, "delta"));
+  AICC_TRY(aicc_lower_need_buf(c, out, "output"));
+  AICC_TRY(aicc_lower_need_buf(c, st, "start"));
+  AICC_TRY(aicc_lower_need_buf(c, dl, "delta"));
   aicc_dtype t = out->type;
-  if (out->rank != 1 || st->type != t || dl->type != t || numel_of(st) != 1 ||
-      numel_of(dl) != 1 || t == AICC_DTYPE_BOOL)
+  if (out->rank != 1 || st->type != t || dl->type != t || aicc_lower_numel(st) != 1 ||
+      aicc_lower_numel(dl) != 1 || t == AICC_DTYPE_BOOL)
     return aicc_lower_unsupported(c, "start and delta must be scalars of the output dtype");
   const aicc_loop_expr *idx[AICC_MAX_LOOP_RANK], *body;
   aicc_loop_stage *s = stage_of(c, out, idx);

@@ -15,30 +15,13 @@
 
 static aicc_status nomem(void) { return aicc_errorf(AICC_ERR_NOMEM, "out of memory"); }
 
-static int64_t numel_of(const aicc_loop_buffer *b) {
-  int64_t n = 1;
-  for (int i = 0; i < b->rank; i++) n *= aicc_lower_dim(b, i);
-  return n;
-}
-
-/* UNSUPPORTED unless b is present with static dims and a loop-IR dtype. */
-static aicc_status need_buf(aicc_lower_ctx *c, const aicc_loop_buffer *b, const char *what) {
-  int64_t dims[AICC_MAX_LOOP_RANK];
-  if (!b) return aicc_lower_unsupported(c, "%s is missing", what);
-  if (b->rank > AICC_MAX_LOOP_RANK || !aicc_lower_dims(b, dims))
-    return aicc_lower_unsupported(c, "%s has no static shape", what);
-  if (!aicc_lower_dtype_ok(b->type))
-    return aicc_lower_unsupported(c, "%s dtype %s", what, aicc_dtype_text(b->type));
-  return NULL;
-}
-
 /* Checks input 0 and every wanted output (same dtype as input 0 when
  * same_type), the common precondition of a pure data movement. */
 static aicc_status need_io(aicc_lower_ctx *c, bool same_type) {
-  AICC_TRY(need_buf(c, c->in[0], "input 0"));
+  AICC_TRY(aicc_lower_need_buf(c, c->in[0], "input 0"));
   for (int i = 0; i < c->n_out; i++) {
     if (!c->out[i]) continue;
-    AICC_TRY(need_buf(c, c->out[i], "output"));
+    AICC_TRY(aicc_lower_need_buf(c, c->out[i], "output"));
     if (same_type && c->out[i]->type != c->in[0]->type)
       return aicc_lower_unsupported(c, "output dtype differs from the input's");
   }
@@ -57,21 +40,13 @@ static const aicc_loop_expr *mul_k(aicc_lower_ctx *c, const aicc_loop_expr *e, i
   return aicc_loop_mul(c->lc, e, aicc_loop_int(c->lc, e->type, k));
 }
 
-/* min(max(e, lo), hi) in e's type. */
-static const aicc_loop_expr *clamp_k(aicc_lower_ctx *c, const aicc_loop_expr *e, int64_t lo,
-                                     int64_t hi) {
-  if (!e) return NULL;
-  const aicc_loop_expr *r = aicc_loop_max(c->lc, e, aicc_loop_int(c->lc, e->type, lo));
-  return aicc_loop_min(c->lc, r, aicc_loop_int(c->lc, e->type, hi));
-}
-
 /* Sets body and the movement hints and appends s. An empty buffer gets a
  * zero body: no point is ever computed, and its index expressions may
  * name positions (like dim - 1 == -1) that exist nowhere. */
 static aicc_status emit_stage(aicc_lower_ctx *c, aicc_loop_stage *s, const aicc_loop_expr *body,
                               int op_class) {
   if (!s || !body) return nomem();
-  s->body = numel_of(s->buf) == 0 ? aicc_lower_const(c, s->buf->type, 0) : body;
+  s->body = aicc_lower_numel(s->buf) == 0 ? aicc_lower_const(c, s->buf->type, 0) : body;
   s->inlinable = true;
   s->op_class = op_class;
   return aicc_lower_emit(c, s);
@@ -167,11 +142,11 @@ static aicc_status lower_reshape(aicc_lower_ctx *c) {
   int64_t fd[AICC_MAX_LOOP_RANK], td[AICC_MAX_LOOP_RANK];
   (void)aicc_lower_dims(in, fd);
   (void)aicc_lower_dims(out, td);
-  if (numel_of(in) != numel_of(out))
+  if (aicc_lower_numel(in) != aicc_lower_numel(out))
     return aicc_lower_unsupported(c, "output holds %lld elements, input %lld",
-                                  (long long)numel_of(out), (long long)numel_of(in));
+                                  (long long)aicc_lower_numel(out), (long long)aicc_lower_numel(in));
   /* Merged runs' flat offsets are i32 like every index. */
-  if (numel_of(in) > INT32_MAX) return aicc_lower_unsupported(c, "2^31 elements or more");
+  if (aicc_lower_numel(in) > INT32_MAX) return aicc_lower_unsupported(c, "2^31 elements or more");
   const aicc_loop_expr *idx[AICC_MAX_LOOP_RANK], *src[AICC_MAX_LOOP_RANK];
   aicc_loop_stage *s = stage_of(c, out, idx);
   if (!s) return nomem();
@@ -247,7 +222,7 @@ static aicc_status lower_tile(aicc_lower_ctx *c) {
 static aicc_status lower_concat(aicc_lower_ctx *c) {
   if (!c->out[0]) return NULL;
   const aicc_loop_buffer *out = c->out[0];
-  AICC_TRY(need_buf(c, out, "output"));
+  AICC_TRY(aicc_lower_need_buf(c, out, "output"));
   int r = out->rank;
   int64_t axis;
   if (!axis_norm(aicc_node_attr_int(c->node, "axis", c->opset < 4 ? 1 : 0), r, &axis))
@@ -257,7 +232,7 @@ static aicc_status lower_concat(aicc_lower_ctx *c) {
   if (c->n_in > 64) return aicc_lower_unsupported(c, "more than 64 inputs");
   int64_t pos = 0;
   for (int i = 0; i < c->n_in; i++) {
-    AICC_TRY(need_buf(c, c->in[i], "an input"));
+    AICC_TRY(aicc_lower_need_buf(c, c->in[i], "an input"));
     const aicc_loop_buffer *x = c->in[i];
     if (x->type != out->type || x->rank != r)
       return aicc_lower_unsupported(c, "input %d differs in dtype or rank", i);
@@ -463,9 +438,9 @@ static aicc_status pad_amounts(aicc_lower_ctx *c, int rank, int64_t *pb, int64_t
  * constant), the opset < 11 attribute, or zero. */
 static aicc_status pad_value(aicc_lower_ctx *c, const aicc_loop_expr **v) {
   aicc_dtype t = c->out[0]->type;
-  if (c->opset >= 11 && c->n_in > 2 && c->in[2] && numel_of(c->in[2]) > 0) {
+  if (c->opset >= 11 && c->n_in > 2 && c->in[2] && aicc_lower_numel(c->in[2]) > 0) {
     const aicc_loop_buffer *b = c->in[2];
-    AICC_TRY(need_buf(c, b, "constant_value"));
+    AICC_TRY(aicc_lower_need_buf(c, b, "constant_value"));
     if (b->type != t) return aicc_lower_unsupported(c, "constant_value dtype differs");
     const aicc_loop_expr *zero[AICC_MAX_LOOP_RANK];
     for (int i = 0; i < b->rank; i++) zero[i] = k32(c, 0);
@@ -575,7 +550,7 @@ static aicc_status lower_center_crop_pad(aicc_lower_ctx *c) {
           c->lc, AICC_LOOP_AND, aicc_loop_binary(c->lc, AICC_LOOP_GE, q, k32(c, 0)),
           aicc_loop_binary(c->lc, AICC_LOOP_LT, q, k32(c, n)));
       inside = inside ? aicc_loop_binary(c->lc, AICC_LOOP_AND, inside, ok) : ok;
-      q = clamp_k(c, q, 0, n - 1);
+      q = aicc_lower_clamp(c, q, 0, n - 1);
     }
     idx[d] = q;
   }
@@ -652,7 +627,7 @@ static aicc_status lower_shape(aicc_lower_ctx *c) {
   int64_t dims[AICC_MAX_LOOP_RANK];
   if (!in || in->rank > AICC_MAX_LOOP_RANK || !aicc_lower_dims(in, dims))
     return aicc_lower_unsupported(c, "input has no static shape");
-  AICC_TRY(need_buf(c, out, "output"));
+  AICC_TRY(aicc_lower_need_buf(c, out, "output"));
   int r = in->rank;
   int64_t a = aicc_node_attr_int(c->node, "start", 0), e = aicc_node_attr_int(c->node, "end", r);
   if (a < 0) a += r;
@@ -680,11 +655,11 @@ static aicc_status lower_size(aicc_lower_ctx *c) {
   int64_t dims[AICC_MAX_LOOP_RANK];
   if (!c->in[0] || c->in[0]->rank > AICC_MAX_LOOP_RANK || !aicc_lower_dims(c->in[0], dims))
     return aicc_lower_unsupported(c, "input has no static shape");
-  AICC_TRY(need_buf(c, c->out[0], "output"));
+  AICC_TRY(aicc_lower_need_buf(c, c->out[0], "output"));
   const aicc_loop_expr *idx[AICC_MAX_LOOP_RANK];
   aicc_loop_stage *s = stage_of(c, c->out[0], idx);
   if (!s) return nomem();
-  return emit_stage(c, s, aicc_loop_int(c->lc, c->out[0]->type, numel_of(c->in[0])),
+  return emit_stage(c, s, aicc_loop_int(c->lc, c->out[0]->type, aicc_lower_numel(c->in[0])),
                     AICC_LOOP_CLASS_ELEMENTWISE);
 }
 
@@ -693,7 +668,7 @@ static aicc_status lower_size(aicc_lower_ctx *c) {
 static aicc_status lower_constant_of_shape(aicc_lower_ctx *c) {
   if (!c->out[0]) return NULL;
   const aicc_loop_buffer *out = c->out[0];
-  AICC_TRY(need_buf(c, out, "output"));
+  AICC_TRY(aicc_lower_need_buf(c, out, "output"));
   const aicc_tensor *v = aicc_node_attr_tensor(c->node, "value");
   const aicc_loop_expr *body;
   if (!v) {
