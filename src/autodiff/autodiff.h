@@ -11,6 +11,13 @@
  * src/autodiff/rules.c. NULL when the op has none. */
 aicc_grad_fn aicc_grad_rule_find(const aicc_op *op, const char *domain, const char *op_type);
 
+/* Checks a rule's result r for value v (the k-th input or output of n, as
+ * `role` says): its dtype and, where both are known, its shape must be v's;
+ * a wrong one would surface much later as a confusing kernel error. */
+AICC_MUST_USE aicc_status aicc_autodiff_check_result(const aicc_node *n, const char *rule,
+                                                     const char *role, int k,
+                                                     const aicc_value *v, const aicc_value *r);
+
 typedef struct aicc_vjp_spec {
   /* Name of the value to differentiate. */
   const char *loss;

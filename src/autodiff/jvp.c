@@ -90,17 +90,8 @@ static void mark(jvp *s) {
   }
 }
 
-/* A tangent must have its value's dtype and, where both are known, shape:
- * a wrong one here would surface much later as a confusing kernel error. */
 static aicc_status check_ty(const aicc_node *n, int k, const aicc_value *y, const aicc_value *ty) {
-  const aicc_type *a = &y->type, *b = &ty->type;
-  bool ok = b->kind == AICC_KIND_TENSOR && b->dtype == a->dtype;
-  if (ok && aicc_type_is_static(a) && aicc_type_is_static(b)) ok = aicc_type_equal(a, b);
-  if (ok) return NULL;
-  char d[512], t1[128], t2[128];
-  return aicc_errorf(AICC_ERR_INTERNAL, "%s: forward rule gives %s for output %d of type %s",
-                     aicc_node_describe(n, d, sizeof d), aicc_type_describe(b, t2, sizeof t2), k,
-                     aicc_type_describe(a, t1, sizeof t1));
+  return aicc_autodiff_check_result(n, "forward", "output", k, y, ty);
 }
 
 static aicc_status forward_node(jvp *s, aicc_node *n) {

@@ -101,17 +101,20 @@ static aicc_status seed(vjp *s, aicc_value *loss, aicc_value **out) {
   return aicc_graph_init_add(s->g, "", ones, out);
 }
 
-/* Checks a rule's result against the input where both shapes are known:
- * a wrong shape here would surface much later as a confusing kernel error. */
-static aicc_status check_dx(const aicc_node *n, int k, const aicc_value *x, const aicc_value *dx) {
-  const aicc_type *a = &x->type, *b = &dx->type;
+aicc_status aicc_autodiff_check_result(const aicc_node *n, const char *rule, const char *role,
+                                       int k, const aicc_value *v, const aicc_value *r) {
+  const aicc_type *a = &v->type, *b = &r->type;
   bool ok = b->kind == AICC_KIND_TENSOR && b->dtype == a->dtype;
   if (ok && aicc_type_is_static(a) && aicc_type_is_static(b)) ok = aicc_type_equal(a, b);
   if (ok) return NULL;
   char d[512], t1[128], t2[128];
-  return aicc_errorf(AICC_ERR_INTERNAL, "%s: gradient rule gives %s for input %d of type %s",
-                     aicc_node_describe(n, d, sizeof d), aicc_type_describe(b, t2, sizeof t2), k,
-                     aicc_type_describe(a, t1, sizeof t1));
+  return aicc_errorf(AICC_ERR_INTERNAL, "%s: %s rule gives %s for %s %d of type %s",
+                     aicc_node_describe(n, d, sizeof d), rule, aicc_type_describe(b, t2, sizeof t2),
+                     role, k, aicc_type_describe(a, t1, sizeof t1));
+}
+
+static aicc_status check_dx(const aicc_node *n, int k, const aicc_value *x, const aicc_value *dx) {
+  return aicc_autodiff_check_result(n, "gradient", "input", k, x, dx);
 }
 
 static aicc_status backward_node(vjp *s, aicc_node *n) {
