@@ -228,7 +228,7 @@ static aicc_status onnx_update(builder *b, aicc_value *p, aicc_value *g, aicc_va
                        (int)s->optimizer);
   }
   int n = state_names[1] ? 2 : 1;
-  aicc_value *in[5] = {r, t, p, g, NULL}, *out[3];
+  aicc_value *in[6] = {r, t, p, g, NULL, NULL}, *out[3];
   char name[512];
   for (int k = 0; k < n; k++) {
     snprintf(name, sizeof name, "%s_%s", state_names[k], p->name);

@@ -27,9 +27,13 @@ static const char usage[] =
     "  --data DIR          folder of train_x.npy, train_y.npy [, test_x.npy, test_y.npy]\n"
     "  -o FILE             where to write the trained model (required)\n"
     "  --loss L            cross_entropy (default; labels are class indices) or mse\n"
-    "  --optimizer O       adam (default), adamw, sgd or momentum\n"
+    "  --optimizer O       adam (default), adamw, sgd, momentum, adagrad, or the\n"
+    "                      ONNX training ops (one ai.onnx.preview.training node per\n"
+    "                      parameter): onnx-momentum, onnx-adam, onnx-adagrad\n"
     "  --lr X              learning rate (default 1e-3)\n"
-    "  --momentum X        momentum of sgd with momentum (default 0.9)\n"
+    "  --momentum X        momentum of (onnx-)momentum (default 0.9)\n"
+    "  --beta1 X, --beta2 X  Adam's moment decay rates (default 0.9, 0.999)\n"
+    "  --eps X             Adam's and Adagrad's epsilon (default 1e-8)\n"
     "  --weight-decay X    L2 penalty (adamw: decoupled) (default 0)\n"
     "  --epochs N          passes over the training data (default 10)\n"
     "  --batch B           samples per step (default 32; a last smaller batch is dropped)\n"
@@ -275,11 +279,17 @@ static aicc_status train(const train_opts *o) {
     if (o->output)
       for (size_t i = 0; i < m->graph->outputs.len; i++)
         if (strcmp(m->graph->outputs.data[i]->name, o->output) == 0) yv = m->graph->outputs.data[i];
-    if (!yv) s = aicc_errorf(AICC_ERR_INVALID, "%s: no output to train", o->model);
+    if (o->output && yv && strcmp(yv->name, o->output) != 0)
+      s = aicc_errorf(AICC_ERR_INVALID, "%s: --output '%s' is not an output of the model",
+                      o->model, o->output);
+    else if (!yv) s = aicc_errorf(AICC_ERR_INVALID, "%s: no output to train", o->model);
   }
-  if (!s && (yv->type.kind != AICC_KIND_TENSOR || !aicc_dtype_is_float(yv->type.dtype)))
-    s = aicc_errorf(AICC_ERR_INVALID, "%s: output '%s' is not a float tensor, so no loss can be "
-                    "taken of it", o->model, yv->name);
+  if (!s && yv->type.kind != AICC_KIND_TENSOR)
+    s = aicc_errorf(AICC_ERR_INVALID, "%s: output '%s' is not a tensor, so no loss can be taken "
+                    "of it", o->model, yv->name);
+  else if (!s && !aicc_dtype_is_float(yv->type.dtype))
+    s = aicc_errorf(AICC_ERR_INVALID, "%s: output '%s' is %s, not a float tensor, so no loss can "
+                    "be taken of it", o->model, yv->name, aicc_dtype_text(yv->type.dtype));
   if (!s) s = check_labels(o, yv, x, &y);
   if (!s && have_test) s = check_labels(o, yv, tx, &ty);
   if (!s && m->graph->inputs.len != 1)
@@ -397,6 +407,51 @@ static bool parse_num(const char *s, double *out) {
   return *s && !*end && !errno && isfinite(*out);
 }
 
+/* The numeric options, each with its range (what the message says). */
+typedef struct num_opt {
+  const char *flag, *range;
+  double lo, hi;
+  bool lo_open, hi_open, integer;
+} num_opt;
+
+static const num_opt num_opts[] = {
+    {"--lr", "a number > 0", 0, INFINITY, true, true, false},
+    {"--momentum", "a number in [0, 1)", 0, 1, false, true, false},
+    {"--beta1", "a number in [0, 1)", 0, 1, false, true, false},
+    {"--beta2", "a number in [0, 1)", 0, 1, false, true, false},
+    {"--eps", "a number >= 0", 0, INFINITY, false, true, false},
+    {"--weight-decay", "a number >= 0", 0, INFINITY, false, true, false},
+    {"--epochs", "an integer >= 1", 1, 1e12, false, false, true},
+    {"--batch", "an integer >= 1", 1, 1e12, false, false, true},
+    {"--seed", "an integer >= 0", 0, 1e18, false, false, true},
+    {"--threads", "an integer in 1..256", 1, 256, false, false, true},
+};
+
+/* Sets the numeric option a to v: -1 when done, else the exit status of a
+ * usage error (unknown option, not a number, out of range). */
+static int number_option(train_opts *o, const char *a, const char *v) {
+  const num_opt *no = NULL;
+  for (size_t i = 0; i < sizeof num_opts / sizeof num_opts[0]; i++)
+    if (strcmp(a, num_opts[i].flag) == 0) no = &num_opts[i];
+  if (!no) return aicc_cli_usage_error("train", "unknown option '%s'", a);
+  double d;
+  if (!parse_num(v, &d) || (no->lo_open ? d <= no->lo : d < no->lo) ||
+      (no->hi_open ? d >= no->hi : d > no->hi) || (no->integer && d != floor(d)))
+    return aicc_cli_usage_error("train", "%s must be %s, got '%s'", a, no->range, v);
+  aicc_train_spec *sp = &o->spec;
+  if (strcmp(a, "--lr") == 0) sp->lr = d;
+  else if (strcmp(a, "--momentum") == 0) sp->momentum = d;
+  else if (strcmp(a, "--beta1") == 0) sp->beta1 = d;
+  else if (strcmp(a, "--beta2") == 0) sp->beta2 = d;
+  else if (strcmp(a, "--eps") == 0) sp->eps = d;
+  else if (strcmp(a, "--weight-decay") == 0) sp->weight_decay = d;
+  else if (strcmp(a, "--epochs") == 0) o->epochs = (int64_t)d;
+  else if (strcmp(a, "--batch") == 0) o->batch = (int64_t)d;
+  else if (strcmp(a, "--seed") == 0) o->seed = (uint64_t)d;
+  else o->threads = (int)d;
+  return -1;
+}
+
 int aicc_cmd_train(int argc, char **argv) {
   train_opts o = {0};
   o.spec = aicc_train_spec_default();
@@ -407,7 +462,6 @@ int aicc_cmd_train(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    double d;
     if (aicc_cli_is_help(a)) {
       fputs(usage, stdout);
       return 0;
@@ -421,11 +475,14 @@ int aicc_cmd_train(int argc, char **argv) {
       continue;
     }
     if (a[0] != '-') return aicc_cli_usage_error("train", "more than one model given ('%s')", a);
-    if (!v) return aicc_cli_usage_error("train", "%s needs a value", a);
+    /* "--lr -o": a flag, not a value ("--lr -1" is a value, refused later). */
+    if (!v || (v[0] == '-' && (v[1] == '-' || (v[1] >= 'a' && v[1] <= 'z') ||
+                               (v[1] >= 'A' && v[1] <= 'Z'))))
+      return aicc_cli_usage_error("train", "%s needs a value", a);
     i++;
     if (strcmp(a, "--data") == 0) o.data = v;
     else if (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0) o.out = v;
-    else if (strcmp(a, "--output") == 0) o.output = v;
+    else if (strcmp(a, "--output") == 0) o.output = o.spec.output = v;
     else if (strcmp(a, "--export-step") == 0) o.export_step = v;
     else if (strcmp(a, "--engine") == 0) {
       if (strcmp(v, "interp") != 0 && strcmp(v, "compiled") != 0)
@@ -436,18 +493,12 @@ int aicc_cmd_train(int argc, char **argv) {
         return aicc_cli_usage_error("train", "unknown loss '%s' (cross_entropy, mse)", v);
     } else if (strcmp(a, "--optimizer") == 0) {
       if (!aicc_optimizer_parse(v, &o.spec.optimizer))
-        return aicc_cli_usage_error("train", "unknown optimizer '%s' (sgd, momentum, adam, "
-                                    "adamw)", v);
-    } else if (!parse_num(v, &d)) {
-      return aicc_cli_usage_error("train", "%s needs a number, got '%s'", a, v);
-    } else if (strcmp(a, "--lr") == 0 && d > 0) o.spec.lr = d;
-    else if (strcmp(a, "--momentum") == 0 && d >= 0 && d < 1) o.spec.momentum = d;
-    else if (strcmp(a, "--weight-decay") == 0 && d >= 0) o.spec.weight_decay = d;
-    else if (strcmp(a, "--epochs") == 0 && d >= 1 && d == floor(d)) o.epochs = (int64_t)d;
-    else if (strcmp(a, "--batch") == 0 && d >= 1 && d == floor(d)) o.batch = (int64_t)d;
-    else if (strcmp(a, "--seed") == 0 && d >= 0 && d == floor(d)) o.seed = (uint64_t)d;
-    else if (strcmp(a, "--threads") == 0 && d >= 1 && d <= 256 && d == floor(d)) o.threads = (int)d;
-    else return aicc_cli_usage_error("train", "bad option or value: %s %s", a, v);
+        return aicc_cli_usage_error("train", "unknown optimizer '%s' (%s)", v,
+                                    aicc_optimizer_names());
+    } else {
+      int r = number_option(&o, a, v);
+      if (r >= 0) return r;
+    }
   }
   if (!o.model) return aicc_cli_usage_error("train", "no model given");
   if (!o.data) return aicc_cli_usage_error("train", "--data DIR is required");
