@@ -369,7 +369,7 @@ static int unit_cmp(const void *x, const void *y) {
  * split into single nodes. Repeats until valid: single nodes always are. */
 static aicc_status order_units(aicc_cbuild *b) {
   for (;;) {
-    qsort(b->units.data, b->units.len, sizeof *b->units.data, unit_cmp);
+    if (b->units.len > 1) qsort(b->units.data, b->units.len, sizeof *b->units.data, unit_cmp);
     for (int i = 0; i < b->n_nodes; i++) b->unit_of[i] = -1;
     for (size_t u = 0; u < b->units.len; u++)
       for (int j = 0; j < b->units.data[u].n_nodes; j++)

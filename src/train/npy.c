@@ -120,9 +120,9 @@ aicc_status aicc_npy_parse(const char *name, const void *data, size_t len, aicc_
   if ((st = aicc_tensor_create(dt, rank, dims, &t))) goto done;
   size_t body = len - hstart - hlen;
   if (body < t->nbytes) {
-    aicc_tensor_release(t);
     st = aicc_errorf(AICC_ERR_INVALID, "%s: NPY data is %zu bytes, the shape needs %zu", name,
                      body, t->nbytes);
+    aicc_tensor_release(t);
     goto done;
   }
   memcpy(t->data, b + hstart + hlen, t->nbytes);
