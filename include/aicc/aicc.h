@@ -90,7 +90,7 @@ void aicc_net_free(aicc_net *net);
 
 typedef struct aicc_compile_options {
   int threads;           /* threads per session (>= 1); 0: 1 */
-  int opt_level;         /* graph optimization 0..3; -1: default (2) */
+  int opt_level;         /* graph optimization 0..3; -1: default (3) */
   const char *cache_dir; /* kernel cache; NULL: $AICC_CACHE_DIR, else
                             $XDG_CACHE_HOME/aicc, else ~/.cache/aicc */
   const char *cc;        /* C compiler command; NULL: $AICC_CC, else cc */

@@ -480,6 +480,29 @@ static void value(cg *g, const aicc_loop_expr *e) {
   }
 }
 
+/* An accumulation X[..] = X[..] + a*b (either order) as one FMA: the
+ * generated C is compiled as ISO C (-std=c99), where GCC does not contract
+ * a separate multiply and add, and this update is the inner loop of every
+ * GEMM-like reduction. Only this shape: elsewhere the rounding of each
+ * operation stays what the loop IR says. */
+static bool fused_update(cg *g, const aicc_loop_stmt *s) {
+  const aicc_loop_expr *e = s->value;
+  if (e->op != AICC_LOOP_ADD) return false;
+  const aicc_loop_expr *x = e->args[0], *y = e->args[1];
+  bool left = x->op == AICC_LOOP_MUL && y->op == AICC_LOOP_LOAD && y->buf == s->buf;
+  bool right = !left && y->op == AICC_LOOP_MUL && x->op == AICC_LOOP_LOAD && x->buf == s->buf;
+  const aicc_loop_expr *m = left ? x : y, *c = left ? y : x;
+  if ((!left && !right) || !cg_simd_depends(g, m)) return false;
+  cg_printf(g->out, "%sfmadd_%s(", g->vec->p, g->vec->s);
+  value(g, m->args[0]);
+  cg_put(g->out, ", ");
+  value(g, m->args[1]);
+  cg_put(g->out, ", ");
+  value(g, c);
+  cg_put(g->out, ")");
+  return true;
+}
+
 void cg_simd_store(cg *g, const aicc_loop_stmt *s) {
   const cg_buffer_info *bi = cg_buffer(g, s->buf);
   int64_t c = 0;
@@ -494,7 +517,7 @@ void cg_simd_store(cg *g, const aicc_loop_stmt *s) {
     cg_printf(g->out, "%sstoreu_%s(&%s[", g->vec->p, g->vec->s, bi->cname);
     cg_offset(g, s->buf, s->index);
     cg_put(g->out, "], ");
-    value(g, s->value);
+    if (!fused_update(g, s)) value(g, s->value);
     cg_put(g->out, ")");
   }
   cg_put(g->out, ";\n");

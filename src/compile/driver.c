@@ -447,7 +447,7 @@ aicc_status aicc_rt_compile(aicc_model *m, const aicc_rt_options *opt, aicc_rt_p
   o.opt_level = -1;
   if (opt) o = *opt;
   if (o.threads <= 0) o.threads = 1;
-  if (o.opt_level < 0) o.opt_level = 2;
+  if (o.opt_level < 0) o.opt_level = 3; /* -O3: convs run blocked (NCHW16c, passes/layout.c) */
   bool oom = false;
   p->cc = dup_opt(o.cc, &oom);
   p->cache_dir = dup_opt(o.cache_dir, &oom);

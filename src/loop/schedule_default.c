@@ -11,14 +11,19 @@
  *  - reductions: the accumulator in a local buffer (cache_write); when the
  *    innermost output axis is contiguous in every load, it is split by the
  *    lanes and its vector loop moved inside the reduction loops;
- *  - GEMM-like stages: a 4 x 2*lanes register block (rows unrolled, columns
- *    vectorized) inside the reduction loop, the row blocks parallel.
+ *  - GEMM-like stages: the root float GEMM is blocked, packed and register-
+ *    tiled by schedule_gemm.c; others get a 4 x 2*lanes register block (rows
+ *    unrolled, columns vectorized) inside the reduction loop, the row blocks
+ *    parallel;
+ *  - convolution and pooling stages: schedule_conv.c's register block of
+ *    output vectors inside the reduction loops.
  * The rules read the stages only; they never build expressions. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "loop/schedule.h"
+#include "loop/schedule_impl.h"
 
 enum { PAR_MIN_WORK = 1 << 15, MAX_VARS = 2 * AICC_MAX_LOOP_RANK };
 
@@ -310,6 +315,16 @@ static int par_fuse_count(const dctx *c, const loops *l, int n) {
 /* Rules for one stage; par: it may take the func's parallel loop. Sets
  * outer to its outermost loop afterwards (or "" when it has none). */
 static aicc_status rules(dctx *c, const aicc_loop_stage *s, bool par, char *outer) {
+  if (s->op_class == AICC_LOOP_CLASS_CONV || s->op_class == AICC_LOOP_CLASS_POOL) {
+    bool done = false;
+    AICC_TRY(aicc_sched_conv_rules(c->k, s, c->t, par, c->out, outer, &done));
+    if (done) return NULL;
+  }
+  if (s->op_class == AICC_LOOP_CLASS_GEMM) { /* schedule_gemm.c; else the register block below */
+    bool done = false;
+    AICC_TRY(aicc_sched_gemm_rule(c->k, c->inlined, s, c->t, par, c->out, &done, outer));
+    if (done) return NULL;
+  }
   loops l;
   memset(&l, 0, sizeof l);
   const char *sn = s->name;

@@ -64,4 +64,26 @@ aicc_status aicc_sched_fail(const sched_state *st, int step, const char *fmt, ..
  * the codegen's parallel-loop rule; sets *out (schedule_lower.c). */
 AICC_MUST_USE aicc_status aicc_sched_lower(sched_state *st, aicc_loop_func **out);
 
+/* The default rules of one CONV or POOL stage s of kernel k (schedule_conv.c):
+ * appends its records to out and sets *handled, and outer to its outermost
+ * loop (64 bytes, "" when none); leaves *handled false, adding nothing, for
+ * a stage its rules do not fit (the generic rules then apply). par: the
+ * stage may take the func's parallel loop. */
+AICC_MUST_USE aicc_status aicc_sched_conv_rules(const aicc_loop_kernel *k,
+                                                const aicc_loop_stage *s,
+                                                const aicc_sched_target *t, bool par,
+                                                aicc_schedule *out, char *outer,
+                                                bool *handled);
+
+/* The default rule of a GEMM-like stage s of kernel k (schedule_gemm.c):
+ * cache blocking of K and N from the target's caches, B packed into panels,
+ * a register-blocked micro-kernel accumulating in a local buffer, the outer
+ * blocks parallel when par. inlined[i] says that stage i of k is inlined.
+ * Appends s's records to out and sets *done, with outer (64 bytes) its
+ * outermost loop; leaves both alone and *done false when s is not a shape
+ * it handles. */
+AICC_MUST_USE aicc_status aicc_sched_gemm_rule(const aicc_loop_kernel *k, const bool *inlined,
+                                               const aicc_loop_stage *s, const aicc_sched_target *t,
+                                               bool par, aicc_schedule *out, bool *done, char *outer);
+
 #endif

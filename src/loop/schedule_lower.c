@@ -15,7 +15,9 @@
  * Reductions: init is stored just outside the outermost reduction loop (over
  * the pure loops inside it), the update runs the rest of the nest, and the
  * final value is written after it; cache_write keeps the accumulator in a
- * local buffer indexed by those inner pure loops.
+ * local buffer indexed by those inner pure loops, or, when pure loops lie
+ * between the reduction loops, by the pure loops inside the last run of
+ * reduction loops, reloaded at each visit (split reductions, below).
  *
  * compute_at (Halide's bounds-driven realization): consumers are lowered
  * first; a producer goes at the start of each copy of its target loop, over
@@ -239,7 +241,8 @@ typedef struct acc_info {
   const aicc_loop_buffer *local; /* cache_write buffer, or NULL: the stage's own */
   int n_rest;
   const int *rest;               /* the pure leaves inside the outermost reduction loop */
-  int part;                      /* 0 init, 1 update, 2 final */
+  int part;                      /* 0 init, 1 update, 2 final, 3 reload (local = stored) */
+  bool raw;                      /* final: store the partial value (no post) */
 } acc_info;
 
 static const expr *acc_load(lowerer *lw, const genv *env, const acc_info *a, const expr **idx,
@@ -287,11 +290,14 @@ static const stmt *reduce_body(lowerer *lw, genv *env, void *arg) {
     const expr *x = subst_axes(lw, env, def->body, true);
     s = aicc_loop_store(ctx, buf, idx, aicc_loop_reduce_combine(ctx, def->reduce, acc, x));
     if (s && def->cond) s = aicc_loop_if(ctx, subst_axes(lw, env, def->cond, true), s, NULL);
-  } else {
+  } else if (a->part == 2) {
     if (!axis_index(lw, env, out_idx)) return nomem(lw);
     const expr *v = acc;
-    if (def->post) v = local_to_acc(subst_axes(lw, env, def->post, false), def->buf, acc, ctx);
+    if (def->post && !a->raw) v = local_to_acc(subst_axes(lw, env, def->post, false), def->buf, acc, ctx);
     s = aicc_loop_store(ctx, def->buf, out_idx, v);
+  } else {
+    if (!axis_index(lw, env, out_idx)) return nomem(lw);
+    s = aicc_loop_store(ctx, buf, idx, aicc_loop_load(ctx, def->buf, out_idx));
   }
   return s ? s : nomem(lw);
 }
@@ -327,6 +333,120 @@ static const stmt *reduction_point(lowerer *lw, genv *env, void *arg) {
   return s ? s : nomem(lw);
 }
 
+/* ---- split reductions: a local accumulator inside outer reduction loops ----
+ *
+ * With cache_write and pure loops between the reduction loops (the K loop of
+ * a GEMM blocked outside its register tile: [kc, ir, jr, kk, ii, ji]), an
+ * accumulator over every pure loop inside the outermost reduction loop would
+ * be as large as the output block, so the local buffer lives at the last run
+ * of reduction loops instead (kk), over the pure loops inside it (ii, ji),
+ * and each visit of it reloads the partial value the previous visit stored:
+ *
+ *   acc = (every outer reduction loop at 0) ? init : S[..]
+ *   update over the inner nest
+ *   S[..] = (every outer reduction loop at its last iteration) ? post(acc) : acc
+ *
+ * Loops run upwards from 0 (a partitioned tail comes after its main loop), so
+ * the first visit is the one with every outer reduction variable 0. The last
+ * is the one with each at its last value, unless a tail guard can skip it;
+ * then post runs as its own pass over the output block after the outermost
+ * reduction loop ends. */
+typedef struct split_red {
+  const int *inner;  /* leaves from the last run of reduction loops on, -1 ended */
+  const int *outer;  /* reduction leaves before that run */
+  int n_outer;
+  const int *mid;    /* leaves from the outermost reduction loop to the run */
+  int n_mid;
+  bool defer_post;   /* post runs after the outermost reduction loop */
+  bool unreliable;   /* set when some visit cannot tell that it is the last */
+} split_red;
+
+static const expr *and_cond(lowerer *lw, const expr *a, const expr *b) {
+  return a ? aicc_loop_binary(CTX(lw), AICC_LOOP_AND, a, b) : b;
+}
+
+/* Whether this visit is the last one for its accumulator elements: NULL
+ * means always; *never is set when it cannot be (a partitioned main loop). */
+static const expr *last_visit(lowerer *lw, const genv *env, split_red *sr, bool *never) {
+  const sched_stage *ss = lw->ss;
+  const expr *c = NULL;
+  *never = false;
+  for (int i = 0; i < sr->n_outer; i++) {
+    int d = sr->outer[i], part = -1;
+    for (int r = 0; r < ss->n_rels; r++) {
+      if (has_ancestor(ss, d, r) && env->mode[r] == M_GUARD) sr->unreliable = true;
+      if (ss->rels[r].split && ss->rels[r].b == d && (env->mode[r] == M_MAIN || env->mode[r] == M_TAIL))
+        part = r;
+    }
+    if (part >= 0) {
+      if (env->mode[part] == M_MAIN) *never = true;
+      continue; /* the tail iteration is the last */
+    }
+    c = and_cond(lw, c, aicc_loop_binary(CTX(lw), AICC_LOOP_EQ, ss->dims[d].var, I32(lw, env->ext[d] - 1)));
+  }
+  return c;
+}
+
+static const stmt *acc_point(lowerer *lw, genv *env, void *arg) {
+  split_red *sr = arg;
+  sched_stage *ss = lw->ss;
+  aicc_loop_ctx *ctx = CTX(lw);
+  int rest[SCHED_MAX_DIMS], n_rest = 0, n_inner = 0;
+  for (const int *p = sr->inner; *p >= 0; p++, n_inner++)
+    if (!ss->dims[*p].reduction) rest[n_rest++] = *p;
+  const expr *shape[SCHED_MAX_DIMS];
+  for (int i = 0; i < n_rest; i++) shape[i] = I32(lw, env->ext[rest[i]] > 0 ? env->ext[rest[i]] : 1);
+  if (n_rest == 0) shape[0] = I32(lw, 1);
+  acc_info a = {aicc_loop_buffer_create(ctx, ss->cache_write, ss->def.buf->type, n_rest ? n_rest : 1, shape),
+                n_rest, rest, 0, false};
+  if (!a.local) return nomem(lw);
+  const expr *first = NULL;
+  for (int i = 0; i < sr->n_outer; i++)
+    first = and_cond(lw, first, aicc_loop_binary(ctx, AICC_LOOP_EQ, ss->dims[sr->outer[i]].var, I32(lw, 0)));
+  acc_info ai = a, ar = a, au = a, af = a, araw = a;
+  ar.part = 3;
+  au.part = 1;
+  af.part = araw.part = 2;
+  araw.raw = true;
+  const stmt *init = gen(lw, env, rest, n_rest, 0, reduce_body, &ai);
+  const stmt *reload = gen(lw, env, rest, n_rest, 0, reduce_body, &ar);
+  const stmt *parts[3];
+  parts[0] = init && reload && first ? aicc_loop_if(ctx, first, init, reload) : NULL;
+  parts[1] = gen(lw, env, sr->inner, n_inner, 0, reduce_body, &au);
+  parts[2] = NULL;
+  if (!ss->def.post || sr->defer_post) {
+    parts[2] = gen(lw, env, rest, n_rest, 0, reduce_body, &araw);
+  } else {
+    bool never;
+    const expr *last = last_visit(lw, env, sr, &never);
+    const stmt *fin = never ? NULL : gen(lw, env, rest, n_rest, 0, reduce_body, &af);
+    const stmt *raw = last || never ? gen(lw, env, rest, n_rest, 0, reduce_body, &araw) : NULL;
+    parts[2] = never ? raw : last ? (fin && raw ? aicc_loop_if(ctx, last, fin, raw) : NULL) : fin;
+  }
+  for (int i = 0; i < 3; i++)
+    if (!parts[i]) return lw->err ? NULL : nomem(lw);
+  const stmt *s = aicc_loop_allocate(ctx, a.local, aicc_loop_seq(ctx, 3, parts));
+  return s ? s : nomem(lw);
+}
+
+/* At the outermost reduction loop of a split reduction: the loops down to
+ * the accumulator, then (deferred) post over the output block. */
+static const stmt *split_point(lowerer *lw, genv *env, void *arg) {
+  split_red *sr = arg;
+  sched_stage *ss = lw->ss;
+  const stmt *s = gen(lw, env, sr->mid, sr->n_mid, 0, acc_point, sr);
+  if (!s || !sr->defer_post) return s;
+  int rest[SCHED_MAX_DIMS], n_rest = 0;
+  for (int i = 0; i < sr->n_mid; i++)
+    if (!ss->dims[sr->mid[i]].reduction) rest[n_rest++] = sr->mid[i];
+  for (const int *p = sr->inner; *p >= 0; p++)
+    if (!ss->dims[*p].reduction) rest[n_rest++] = *p;
+  acc_info af = {NULL, n_rest, rest, 2, false};
+  const stmt *post = gen(lw, env, rest, n_rest, 0, reduce_body, &af);
+  const stmt *parts[2] = {s, post};
+  return post ? aicc_loop_seq(CTX(lw), 2, parts) : NULL;
+}
+
 /* The nest of stage ss over root extents (pure axes from ext, or the
  * stage's own when ext is NULL) with pure axis offsets base. */
 static const stmt *lower_stage(sched_state *st, sched_stage *ss, const int64_t *ext,
@@ -351,7 +471,23 @@ static const stmt *lower_stage(sched_state *st, sched_stage *ss, const int64_t *
     int all[SCHED_MAX_DIMS + 1];
     memcpy(all, ss->order + p, (size_t)(ss->n_order - p) * sizeof(int));
     all[ss->n_order - p] = -1;
-    s = gen(&lw, &env, ss->order, p, 0, reduction_point, all);
+    /* q: the start of the last run of reduction loops. */
+    int q = ss->n_order;
+    while (q > p && !ss->dims[ss->order[q - 1]].reduction) q--;
+    while (q > p && ss->dims[ss->order[q - 1]].reduction) q--;
+    if (!ss->cache_write || q == p) {
+      s = gen(&lw, &env, ss->order, p, 0, reduction_point, all);
+    } else {
+      int outer[SCHED_MAX_DIMS], n_outer = 0;
+      for (int i = p; i < q; i++)
+        if (ss->dims[ss->order[i]].reduction) outer[n_outer++] = ss->order[i];
+      split_red sr = {all + (q - p), outer, n_outer, ss->order + p, q - p, false, false};
+      s = gen(&lw, &env, ss->order, p, 0, split_point, &sr);
+      if (s && sr.unreliable && def->post) { /* again, post in a pass of its own */
+        sr.defer_post = true;
+        s = gen(&lw, &env, ss->order, p, 0, split_point, &sr);
+      }
+    }
   }
   if (lw.err) *err = lw.err;
   else if (!s || lw.oom) *err = aicc_errorf(AICC_ERR_NOMEM, "out of memory lowering stage %s", def->name);

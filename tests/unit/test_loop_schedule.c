@@ -416,7 +416,7 @@ static void default_schedules(void **state) {
       assert_non_null(strstr(text, "vectorized for"));
       assert_non_null(strstr(text, "_acc"));
     }
-    if (i == N_KERNELS) assert_non_null(strstr(text, "unrolled for (i0i, 0, 4)"));
+    if (i == N_KERNELS) assert_non_null(strstr(text, "unrolled for (i0i, 0, 8)")); /* schedule_gemm.c: MR = 8 */
     free(text);
     aicc_schedule_fini(&s);
     aicc_loop_ctx_destroy(ctx);

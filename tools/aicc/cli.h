@@ -39,7 +39,7 @@ const char *aicc_cli_engine_names(void);
   "compiled-engine options (need --engine compiled):\n"                        \
   "  --threads N       worker threads of the session (default 1)\n"            \
   "  -O N, -ON, --opt-level N\n"                                               \
-  "                    graph passes before lowering, 0..3 (default 2)\n"      \
+  "                    graph passes before lowering, 0..3 (default 3)\n"      \
   "  --strict          an op that does not lower is an error (default: it\n"  \
   "                    runs as an extern step on its reference kernel)\n"     \
   "  --cache-dir DIR   JIT cache (default $AICC_CACHE_DIR, else\n"            \
@@ -53,7 +53,7 @@ const char *aicc_cli_engine_names(void);
 typedef struct aicc_cli_engine_opts {
   aicc_engine engine;
   int threads;            /* 0: not given (1) */
-  int opt_level;          /* -1: not given (2) */
+  int opt_level;          /* -1: not given (3) */
   bool strict;
   const char *cache_dir;  /* NULL: the JIT's default */
   const char *dump_loops; /* NULL: off; "-": stderr; else a file */

@@ -149,7 +149,7 @@ static void stats_json(FILE *f, const char *model, const aicc_cli_engine_opts *o
              "  \"opt_level\": %d,\n  \"strict\": %s,\n  \"shapes\": ",
           st->specializations, st->compile_ms, st->cc_ms, st->cache_hit ? "true" : "false",
           (long long)st->arena_bytes, o->threads ? o->threads : 1,
-          o->opt_level >= 0 ? o->opt_level : 2, o->strict ? "true" : "false");
+          o->opt_level >= 0 ? o->opt_level : 3, o->strict ? "true" : "false");
   json_str(f, o->shapes);
   fprintf(f, "\n}\n");
 }

@@ -1,9 +1,12 @@
 /* Compute definitions of the convolutions: Conv, ConvInteger, QLinearConv,
  * ConvTranspose, and the layout pass's ai.aicc ConvBlocked (NCHW[b]c input,
- * OIHW[b]i[b]o weight) and LayoutTransform. Window taps that fall into the
- * padding are left out with the stage's cond, so no load is ever out of
- * bounds; the window geometry is ops/conv_util.h's, as in the reference
- * kernels (ops/conv.c, ops/aicc_layout.c). */
+ * OIHW[b]i[b]o weight) and LayoutTransform. Conv and ConvBlocked read a
+ * zero-padded copy of the input (a temp stage, pad_input), so their
+ * reduction has no condition and the default schedule (loop/schedule_conv.c)
+ * can keep a register block of vectors; the integer convs and ConvTranspose
+ * leave the taps in the padding out with the stage's cond. The window
+ * geometry is ops/conv_util.h's, as in the reference kernels (ops/conv.c,
+ * ops/aicc_layout.c). */
 #include "ops/conv_util.h"
 #include "ops/lower.h"
 
@@ -88,6 +91,101 @@ static aicc_status per_channel(aicc_lower_ctx *c, int in, int64_t M, const aicc_
   return *e ? NULL : oom();
 }
 
+/* ---- padded copies ---- */
+
+/* How a padded copy of an input is laid out: spatial dims [sp, sp + nsp)
+ * get lo[d] cells in front and run to ext[d] (the window's reach). With
+ * phase > 1 the last spatial dim is split by it, phase outermost: the copy
+ * holds [.., phase, ext] with cell (f, j) at padded position j*phase + f, so
+ * a window of stride `phase` reads consecutive cells of one phase. When
+ * lane_dim >= 0 the input is blocked (lane dim lane_dim of `block` lanes,
+ * block dim block_dim) and the lanes of channels >= real are written as 0
+ * too, so a reduction over whole blocks adds nothing for them. */
+typedef struct pad_spec {
+  int sp, nsp;
+  int64_t lo[AICC_MAX_LOOP_RANK], ext[AICC_MAX_LOOP_RANK];
+  int64_t phase;
+  double fill;
+  int lane_dim, block_dim;
+  int64_t block, real;
+} pad_spec;
+
+/* Whether spatial dim d of x (extent n) needs padding under ps. */
+static bool pad_dim_needed(const pad_spec *ps, int d, int64_t n) {
+  return ps->lo[d] > 0 || ps->ext[d] > n || (d == ps->nsp - 1 && ps->phase > 1);
+}
+
+/* A temp stage xp = x padded as ps says, read with indices that are always
+ * inside x (the positions in the padding are clamped and selected away), so
+ * the conv that reads xp needs no condition. Sets *out to x itself when
+ * nothing needs padding. The stage is elementwise: it vectorizes over its
+ * innermost dim when no condition varies along it (blocked layouts); in
+ * NCHW the column clamp keeps it scalar, an O(input) pass. */
+static aicc_status pad_input(aicc_lower_ctx *c, const aicc_loop_buffer *x, const pad_spec *ps,
+                             const aicc_loop_buffer **out) {
+  aicc_loop_ctx *lc = c->lc;
+  int64_t xd[AICC_MAX_LOOP_RANK], pd[AICC_MAX_LOOP_RANK];
+  *out = x;
+  int ph = ps->phase > 1 ? 1 : 0; /* the extra dim of the phase */
+  if (x->rank + ph > AICC_MAX_LOOP_RANK || !aicc_lower_dims(x, xd))
+    return aicc_lower_unsupported(c, "input has no static shape");
+  bool any = false;
+  for (int d = 0; d < ps->nsp; d++) any = any || pad_dim_needed(ps, d, xd[ps->sp + d]);
+  bool ragged = ps->lane_dim >= 0 && ps->real % ps->block != 0 &&
+                xd[ps->block_dim] * ps->block > ps->real;
+  if (!any && !ragged) return NULL;
+  /* dims of xp: x's, the padded ones extended, the phase before the last. */
+  int last = ps->sp + ps->nsp - 1;
+  for (int i = 0, j = 0; i < x->rank; i++, j++) {
+    int d = i - ps->sp;
+    bool spatial = d >= 0 && d < ps->nsp;
+    if (ph && i == last) pd[j++] = ps->phase;
+    pd[j] = spatial && pad_dim_needed(ps, d, xd[i]) ? ps->ext[d] : xd[i];
+  }
+  const aicc_loop_buffer *xp = aicc_lower_temp(c, x->type, x->rank + ph, pd);
+  aicc_loop_stage *s = xp ? aicc_lower_stage(c, xp) : NULL;
+  if (!s) return oom();
+  const aicc_loop_expr *ax[AICC_MAX_LOOP_RANK], *idx[AICC_MAX_LOOP_RANK];
+  aicc_lower_axis_index(s, ax);
+  const aicc_loop_expr *cond = aicc_loop_bool(lc, true);
+  for (int i = 0; i < x->rank; i++) {
+    int d = i - ps->sp, j = i > last ? i + ph : i;
+    idx[i] = ax[j];
+    if (d < 0 || d >= ps->nsp || !pad_dim_needed(ps, d, xd[i])) continue;
+    /* The padded position, its range, and the input index it stands for. */
+    const aicc_loop_expr *pos = ax[j];
+    int64_t n = pd[j];
+    if (ph && i == last) {
+      pos = aicc_loop_add(lc, scaled(c, ax[j + 1], ps->phase), ax[j]);
+      n = pd[j + 1] * ps->phase;
+    }
+    const aicc_loop_expr *q = plus(c, pos, -ps->lo[d]);
+    cond = and_in_range(c, cond, q, -ps->lo[d], n - 1 - ps->lo[d], xd[i]);
+    if (ps->lo[d] > 0) q = aicc_loop_max(lc, q, aicc_lower_i32(c, 0));
+    if (n - ps->lo[d] > xd[i]) q = aicc_loop_min(lc, q, aicc_lower_i32(c, xd[i] - 1));
+    idx[i] = q;
+  }
+  if (ragged) {
+    /* The channel of a lane, compared in floats: an integer comparison that
+     * varies across the lanes would keep the copy from vectorizing. */
+    const aicc_loop_expr *ch = aicc_loop_add(
+        lc, scaled(c, ax[ps->block_dim], ps->block), ax[ps->lane_dim]);
+    const aicc_loop_expr *chf = aicc_loop_cast(lc, x->type, ch);
+    cond = and2(c, cond, aicc_loop_binary(lc, AICC_LOOP_LT, chf,
+                                          aicc_lower_const(c, x->type, (double)ps->real)));
+  }
+  if (!cond) return oom();
+  const aicc_loop_expr *v = aicc_loop_load(lc, x, idx);
+  s->body = cond == aicc_loop_bool(lc, true)
+                ? v
+                : aicc_loop_select(lc, cond, v, aicc_lower_const(c, x->type, ps->fill));
+  if (!s->body) return oom();
+  s->op_class = AICC_LOOP_CLASS_MOVEMENT;
+  AICC_TRY(aicc_lower_emit(c, s));
+  *out = xp;
+  return NULL;
+}
+
 /* ---- forward convolution ---- */
 
 typedef struct conv_plan {
@@ -124,11 +222,22 @@ static aicc_status conv_plan_make(aicc_lower_ctx *c, const aicc_loop_buffer *x,
   return NULL;
 }
 
+/* The pads of a forward window: lo as the geometry says, and each padded
+ * extent just reaching the last tap of the last output. */
+static void window_pads(const aicc_conv_geom *g, pad_spec *ps) {
+  for (int d = 0; d < g->nsp; d++) {
+    ps->lo[d] = g->pad_lo[d];
+    ps->ext[d] = (g->out[d] - 1) * g->stride[d] + (g->kernel[d] - 1) * g->dil[d] + 1;
+  }
+}
+
 /* Makes s (over y [n, m, o...]) a SUM over the window [ci, k...] and fills
- * the index of x [n, ch, pos...] and of w [m, ci, k...], setting s->cond to
- * the taps inside the input. */
-static aicc_status conv_taps(aicc_lower_ctx *c, const conv_plan *p, aicc_loop_stage *s,
-                             const aicc_loop_expr **xi, const aicc_loop_expr **wi) {
+ * the index of x [n, ch, pos...] and of w [m, ci, k...]. With padded, x is
+ * the padded copy (conv_pad) and every tap is inside it; else s->cond is set
+ * to the taps inside the input. */
+static aicc_status conv_taps(aicc_lower_ctx *c, const conv_plan *p, bool padded,
+                             int64_t phase, aicc_loop_stage *s, const aicc_loop_expr **xi,
+                             const aicc_loop_expr **wi) {
   const aicc_conv_geom *g = &p->g;
   int nsp = g->nsp;
   int64_t Cg = p->C / p->G, Mg = p->M / p->G, ext[AICC_MAX_LOOP_RANK];
@@ -148,18 +257,35 @@ static aicc_status conv_taps(aicc_lower_ctx *c, const conv_plan *p, aicc_loop_st
   const aicc_loop_expr *cond = aicc_loop_bool(c->lc, true);
   for (int d = 0; d < nsp; d++) {
     const aicc_loop_expr *o = s->axes[2 + d].var, *k = s->raxes[1 + d].var;
-    int64_t st = g->stride[d], dl = g->dil[d], pl = g->pad_lo[d];
+    int64_t st = g->stride[d], dl = g->dil[d], pl = padded ? 0 : g->pad_lo[d];
     const aicc_loop_expr *pos =
         plus(c, aicc_loop_add(c->lc, scaled(c, o, st), scaled(c, k, dl)), -pl);
     if (g->kernel[d] == 1) pos = plus(c, scaled(c, o, st), -pl);
     int64_t pmax = (g->out[d] - 1) * st - pl + (g->kernel[d] - 1) * dl;
-    cond = and_in_range(c, cond, pos, -pl, pmax, g->in[d]);
+    if (!padded) cond = and_in_range(c, cond, pos, -pl, pmax, g->in[d]);
     xi[2 + d] = pos;
     wi[2 + d] = g->kernel[d] == 1 ? aicc_lower_i32(c, 0) : k;
+    if (d == nsp - 1 && phase > 1) {
+      /* The phase-split copy (pad_spec): position o*phase + k*dl is cell
+       * (k*dl % phase, o + k*dl / phase). */
+      const aicc_loop_expr *kd = scaled(c, k, dl), *f = aicc_lower_i32(c, phase);
+      xi[2 + d] = g->kernel[d] == 1 ? aicc_lower_i32(c, 0) : aicc_loop_mod(c->lc, kd, f);
+      xi[3 + d] = g->kernel[d] == 1 ? o : aicc_loop_add(c->lc, o, aicc_loop_div(c->lc, kd, f));
+    }
   }
   return set_cond(c, s, cond);
 }
 
+/* Output columns of an NCHW conv are computed in whole groups of this many
+ * (one f32 AVX-512 vector) into a wider temp when the width is not a
+ * multiple: a vector over columns then needs no scalar tail, and the copy
+ * to the output inlines into the group's epilogue. */
+enum { COL_GROUP = 16 };
+
+/* Conv in NCHW: the input padded (and, for a column stride s > 1, split into
+ * s column phases so each tap reads consecutive cells) by a temp stage, the
+ * columns rounded up to COL_GROUP, so the reduction stage has no condition
+ * and its column loop is contiguous in every load. */
 static aicc_status lower_conv(aicc_lower_ctx *c) {
   const aicc_loop_buffer *x = c->in[0], *w = c->in[1], *y = c->out[0];
   if (!y) return NULL;
@@ -169,21 +295,50 @@ static aicc_status lower_conv(aicc_lower_ctx *c) {
     return aicc_lower_unsupported(c, "Conv of %s", aicc_dtype_text(x->type));
   conv_plan p;
   AICC_TRY(conv_plan_make(c, x, w, y, &p));
-  aicc_loop_stage *s = aicc_lower_stage(c, y);
+  int nsp = p.g.nsp, last = nsp - 1;
+  int64_t OW = p.g.out[last], sw = p.g.stride[last];
+  int64_t span = (p.g.kernel[last] - 1) * p.g.dil[last];
+  int64_t OWr = OW >= 4 && OW % COL_GROUP ? (OW + COL_GROUP - 1) / COL_GROUP * COL_GROUP : OW;
+  pad_spec ps = {.sp = 2, .nsp = nsp, .phase = 1, .fill = 0, .lane_dim = -1, .block_dim = -1};
+  window_pads(&p.g, &ps);
+  ps.ext[last] = (OWr - 1) * sw + span + 1;
+  if (sw > 1 && y->rank < AICC_MAX_LOOP_RANK) {
+    ps.phase = sw;
+    ps.ext[last] = OWr + span / sw;
+  }
+  AICC_TRY(pad_input(c, x, &ps, &x));
+  const aicc_loop_buffer *yw = y;
+  if (OWr != OW) {
+    int64_t dims[AICC_MAX_LOOP_RANK];
+    if (!aicc_lower_dims(y, dims)) return aicc_lower_unsupported(c, "output has no static shape");
+    dims[y->rank - 1] = OWr;
+    if (!(yw = aicc_lower_temp(c, y->type, y->rank, dims))) return oom();
+  }
+  aicc_loop_stage *s = aicc_lower_stage(c, yw);
   if (!s) return oom();
   const aicc_loop_expr *xi[AICC_MAX_LOOP_RANK], *wi[AICC_MAX_LOOP_RANK];
-  AICC_TRY(conv_taps(c, &p, s, xi, wi));
+  AICC_TRY(conv_taps(c, &p, true, ps.phase, s, xi, wi));
   aicc_loop_ctx *lc = c->lc;
+  const aicc_loop_expr *ax[AICC_MAX_LOOP_RANK];
+  aicc_lower_axis_index(s, ax);
   s->body = aicc_loop_mul(lc, aicc_loop_load(lc, x, xi), aicc_loop_load(lc, w, wi));
   if (b) {
-    const aicc_loop_expr *ax[AICC_MAX_LOOP_RANK], *bv;
-    aicc_lower_axis_index(s, ax);
+    const aicc_loop_expr *bv;
     AICC_TRY(per_channel(c, 2, p.M, ax[1], &bv));
-    s->post = aicc_loop_add(lc, aicc_loop_load(lc, y, ax), bv);
+    s->post = aicc_loop_add(lc, aicc_loop_load(lc, yw, ax), bv);
     if (!s->post) return oom();
   }
   s->op_class = AICC_LOOP_CLASS_CONV;
-  return aicc_lower_emit(c, s);
+  AICC_TRY(aicc_lower_emit(c, s));
+  if (yw == y) return NULL;
+  aicc_loop_stage *cp = aicc_lower_stage(c, y);
+  if (!cp) return oom();
+  aicc_lower_axis_index(cp, ax);
+  cp->body = aicc_loop_load(lc, yw, ax);
+  if (!cp->body) return oom();
+  cp->inlinable = true;
+  cp->op_class = AICC_LOOP_CLASS_MOVEMENT;
+  return aicc_lower_emit(c, cp);
 }
 
 /* acc (i32, shaped like the output) = sum (x - xz) * (w - wz[m]) over the
@@ -199,7 +354,7 @@ static aicc_status int_conv_stage(aicc_lower_ctx *c, int xn, int xzn, int wn, in
   aicc_loop_stage *s = aicc_lower_stage(c, acc);
   if (!s) return oom();
   const aicc_loop_expr *xi[AICC_MAX_LOOP_RANK], *wi[AICC_MAX_LOOP_RANK];
-  AICC_TRY(conv_taps(c, p, s, xi, wi));
+  AICC_TRY(conv_taps(c, p, false, 1, s, xi, wi));
   aicc_loop_ctx *lc = c->lc;
   const aicc_loop_expr *xv = aicc_loop_cast(lc, AICC_DTYPE_I32, aicc_loop_load(lc, x, xi));
   const aicc_loop_expr *wv = aicc_loop_cast(lc, AICC_DTYPE_I32, aicc_loop_load(lc, w, wi));
@@ -419,6 +574,25 @@ static aicc_status lower_layout_transform(aicc_lower_ctx *c) {
   return aicc_lower_emit(c, s);
 }
 
+/* bias [O] extended with zeros to n values (a temp stage), so the blocked
+ * output's lanes read it without a bound check. */
+static aicc_status pad_bias(aicc_lower_ctx *c, const aicc_loop_buffer *bias, int64_t n,
+                            const aicc_loop_buffer **out) {
+  aicc_loop_ctx *lc = c->lc;
+  int64_t m = aicc_lower_dim(bias, 0);
+  const aicc_loop_buffer *t = aicc_lower_temp(c, bias->type, 1, &n);
+  aicc_loop_stage *s = t ? aicc_lower_stage(c, t) : NULL;
+  if (!s) return oom();
+  const aicc_loop_expr *o = s->axes[0].var;
+  const aicc_loop_expr *oc = aicc_loop_min(lc, o, aicc_lower_i32(c, m - 1));
+  s->body = aicc_loop_select(lc, aicc_loop_binary(lc, AICC_LOOP_LT, o, aicc_lower_i32(c, m)),
+                             aicc_loop_load(lc, bias, &oc), aicc_lower_const(c, bias->type, 0));
+  if (!s->body) return oom();
+  s->op_class = AICC_LOOP_CLASS_MOVEMENT;
+  *out = t;
+  return aicc_lower_emit(c, s);
+}
+
 /* ConvBlocked(x [N, Cb, H, W, b], w [Ob, Cb, kh, kw, b(i), b(o)], B? [O]):
  * y [N, Ob, OH, OW, b] sums over the `channels` real input channels only
  * (input padding lanes are ignored); B applies to the first O outputs. */
@@ -452,42 +626,33 @@ static aicc_status lower_conv_blocked(aicc_lower_ctx *c) {
   if (yd[2] != p.g.out[0] || yd[3] != p.g.out[1])
     return aicc_lower_unsupported(c, "output shape differs from the geometry");
   aicc_loop_ctx *lc = c->lc;
+  /* With one input block, the lanes past `channels` are left out of the
+   * reduction; with several, the padded copy zeroes them. */
+  int64_t lanes = xd[1] == 1 && ch < b ? ch : b;
+  pad_spec ps = {.sp = 2, .nsp = 2, .fill = 0, .lane_dim = 4, .block_dim = 1, .block = b,
+                 .real = lanes == b ? ch : b};
+  window_pads(&p.g, &ps);
+  AICC_TRY(pad_input(c, x, &ps, &x));
+  const aicc_loop_buffer *bfull = NULL;
+  if (bias && bd[0] != wd[0] * b) AICC_TRY(pad_bias(c, bias, wd[0] * b, &bfull));
   aicc_loop_stage *s = aicc_lower_stage(c, y);
   if (!s) return oom();
   /* Reduction axes: input block, kh, kw, input lane (innermost in x and w). */
-  int64_t ext[4] = {xd[1], wd[2], wd[3], b};
+  int64_t ext[4] = {xd[1], wd[2], wd[3], lanes};
   AICC_TRY(aicc_loop_stage_reduce(lc, s, AICC_LOOP_REDUCE_SUM, 4, ext, "r"));
   const aicc_loop_expr *ax[5];
   aicc_lower_axis_index(s, ax);
   const aicc_loop_expr *cb = s->raxes[0].var, *il = s->raxes[3].var;
   const aicc_loop_expr *xi[5] = {ax[0], cb, NULL, NULL, il};
   const aicc_loop_expr *wi[6] = {ax[1], cb, s->raxes[1].var, s->raxes[2].var, il, ax[4]};
-  const aicc_loop_expr *cond = aicc_loop_bool(lc, true);
-  for (int d = 0; d < 2; d++) {
-    int64_t st = p.g.stride[d], dl = p.g.dil[d], pl = p.g.pad_lo[d];
-    const aicc_loop_expr *pos = plus(
-        c, aicc_loop_add(lc, scaled(c, ax[2 + d], st), scaled(c, s->raxes[1 + d].var, dl)), -pl);
-    int64_t pmax = (p.g.out[d] - 1) * st - pl + (p.g.kernel[d] - 1) * dl;
-    cond = and_in_range(c, cond, pos, -pl, pmax, p.g.in[d]);
-    xi[2 + d] = pos;
-  }
-  if (ch % b != 0) {
-    const aicc_loop_expr *ci = aicc_loop_add(lc, aicc_loop_mul(lc, cb, aicc_lower_i32(c, b)), il);
-    cond = and2(c, cond, aicc_loop_binary(lc, AICC_LOOP_LT, ci, aicc_lower_i32(c, ch)));
-  }
-  AICC_TRY(set_cond(c, s, cond));
+  for (int d = 0; d < 2; d++)
+    xi[2 + d] = aicc_loop_add(lc, scaled(c, ax[2 + d], p.g.stride[d]),
+                              scaled(c, s->raxes[1 + d].var, p.g.dil[d]));
   s->body = aicc_loop_mul(lc, aicc_loop_load(lc, x, xi), aicc_loop_load(lc, w, wi));
   if (bias) {
     const aicc_loop_expr *o = aicc_loop_add(lc, aicc_loop_mul(lc, ax[1], aicc_lower_i32(c, b)),
                                             ax[4]);
-    const aicc_loop_expr *bv;
-    if (bd[0] == wd[0] * b) {
-      bv = aicc_loop_load(lc, bias, &o);
-    } else {
-      const aicc_loop_expr *oc = aicc_loop_min(lc, o, aicc_lower_i32(c, bd[0] - 1));
-      bv = aicc_loop_select(lc, aicc_loop_binary(lc, AICC_LOOP_LT, o, aicc_lower_i32(c, bd[0])),
-                            aicc_loop_load(lc, bias, &oc), aicc_lower_const(c, y->type, 0));
-    }
+    const aicc_loop_expr *bv = aicc_loop_load(lc, bfull ? bfull : bias, &o);
     s->post = aicc_loop_add(lc, aicc_loop_load(lc, y, ax), bv);
     if (!s->post) return oom();
   }

@@ -1,0 +1,315 @@
+/* Default rules for convolution and pooling stages (schedule.h's
+ * aicc_schedule_default calls them for the CONV and POOL classes): a
+ * register block of output vectors accumulated in a local buffer, with the
+ * reduction loops outside it, as in Goto's GEMM micro-kernel and its
+ * direct-convolution form (Georganas et al., "Anatomy of High-Performance
+ * Deep Learning Convolutions on SIMD Architectures", SC 2018, §3):
+ *
+ *   [outer pure loops, u1o, u2o] [reduction loops] [u2i, u1i unrolled] [vi vectorized]
+ *
+ * vi is the innermost output axis (output channels in NCHW16c, columns in
+ * NCHW), contiguous in every load that depends on it. u1 and u2 are output
+ * axes some load does not depend on, so one loaded value serves a row of the
+ * block: in NCHW16c the weight vector is reused across columns (u1) and the
+ * broadcast input across output-channel blocks (u2). The rules read the
+ * stage only; a stage they do not fit (an inlined input, a strided vector
+ * axis, too few lanes) goes back to the generic rules. */
+#include <stdio.h>
+#include <string.h>
+
+#include "loop/schedule_impl.h"
+
+enum {
+  MAX_LOOPS = AICC_SCHED_MAX_NAMES, /* reorder names every loop */
+  MAX_ACC = 24,                     /* accumulator vectors of a block (of 32 registers) */
+  PAR_MIN = 1 << 15,                /* as the generic rules: work worth a parallel loop */
+  MAX_LOADS = 32,
+};
+
+/* ---- what the body reads ---- */
+
+/* The coefficient of var in integer expression e when e is affine in the
+ * stage's variables; false otherwise. */
+static bool coef_of(const aicc_loop_expr *e, const aicc_loop_expr *var, int64_t *c) {
+  int64_t a, b, k;
+  switch (e->op) {
+  case AICC_LOOP_INT: *c = 0; return true;
+  case AICC_LOOP_VAR: *c = e == var; return true;
+  case AICC_LOOP_ADD:
+  case AICC_LOOP_SUB:
+    if (!coef_of(e->args[0], var, &a) || !coef_of(e->args[1], var, &b)) return false;
+    *c = e->op == AICC_LOOP_ADD ? a + b : a - b;
+    return true;
+  case AICC_LOOP_MUL:
+    if (aicc_loop_expr_is_int_const(e->args[0], &k) && coef_of(e->args[1], var, &b)) {
+      *c = k * b;
+      return true;
+    }
+    if (aicc_loop_expr_is_int_const(e->args[1], &k) && coef_of(e->args[0], var, &a)) {
+      *c = k * a;
+      return true;
+    }
+    return false;
+  default: *c = 0; return !aicc_loop_expr_uses_var(e, var);
+  }
+}
+
+typedef struct load_info {
+  const aicc_loop_buffer *buf;
+  uint32_t dep; /* bit i: depends on pure axis i */
+  bool contig;  /* every dim that depends on the vector axis is the last, with coefficient 1 */
+} load_info;
+
+typedef struct body_info {
+  int n;
+  load_info loads[MAX_LOADS];
+  bool ok; /* false: too many loads */
+} body_info;
+
+static void collect(const aicc_loop_stage *s, const aicc_loop_expr *e, int v, body_info *bi) {
+  if (!e) return;
+  if (e->op == AICC_LOOP_LOAD && e->buf != s->buf) {
+    if (bi->n == MAX_LOADS) {
+      bi->ok = false;
+      return;
+    }
+    load_info *li = &bi->loads[bi->n++];
+    li->buf = e->buf;
+    li->dep = 0;
+    li->contig = true;
+    int rank = e->buf->rank;
+    for (int a = 0; a < s->n_axes && a < 32; a++)
+      for (int d = 0; d < rank; d++)
+        if (aicc_loop_expr_uses_var(e->args[d], s->axes[a].var)) li->dep |= 1u << a;
+    for (int d = 0; d < rank; d++) {
+      int64_t c;
+      if (!aicc_loop_expr_uses_var(e->args[d], s->axes[v].var)) continue;
+      if (d != rank - 1 || !coef_of(e->args[d], s->axes[v].var, &c) || c != 1) li->contig = false;
+    }
+  }
+  for (uint32_t i = 0; i < e->nargs; i++) collect(s, e->args[i], v, bi);
+}
+
+/* Whether buf is a stage the generic rules inline (its loads then stand for
+ * its body, which this analysis does not look through). */
+static bool inlined_buffer(const aicc_loop_kernel *k, const aicc_loop_buffer *buf) {
+  const aicc_loop_stage *p = aicc_loop_kernel_stage_of(k, buf);
+  return p && p->inlinable && !aicc_loop_kernel_is_param(k, buf) &&
+         p->reduce == AICC_LOOP_REDUCE_NONE && !p->cond;
+}
+
+/* ---- records over a list of loop names ---- */
+
+typedef struct rctx {
+  aicc_schedule *out;
+  const char *stage;
+  int n;
+  char name[MAX_LOOPS][64];
+  int64_t ext[MAX_LOOPS];
+  bool red[MAX_LOOPS];
+  bool tail[MAX_LOOPS]; /* the outer loop of a split with a tail: never fused (it is partitioned) */
+} rctx;
+
+static aicc_status add(rctx *r, aicc_sched_kind kind, int nn, const char *const *names, int ni,
+                       const int64_t *ints) {
+  aicc_sched_step st = {.kind = kind, .stage = r->stage, .n_names = nn, .n_ints = ni};
+  for (int i = 0; i < nn; i++) st.names[i] = names[i];
+  for (int i = 0; i < ni; i++) st.ints[i] = ints[i];
+  return aicc_schedule_add(r->out, &st);
+}
+
+static int find(const rctx *r, const char *name) {
+  for (int i = 0; i < r->n; i++)
+    if (!strcmp(r->name[i], name)) return i;
+  return -1;
+}
+
+/* Splits loop at into <name>o, <name>i (both new names: axis names are
+ * i<k>/r<k>, so these never collide with them). */
+static aicc_status split(rctx *r, int at, int64_t f) {
+  if (r->n == MAX_LOOPS) return aicc_errorf(AICC_ERR_INTERNAL, "conv rules: too many loops");
+  char o[64], in[64];
+  snprintf(o, sizeof o, "%.60so", r->name[at]);
+  snprintf(in, sizeof in, "%.60si", r->name[at]);
+  const char *names[3] = {r->name[at], o, in};
+  AICC_TRY(add(r, AICC_SCHED_SPLIT, 3, names, 1, &f));
+  memmove(&r->name[at + 2], &r->name[at + 1], (size_t)(r->n - at - 1) * sizeof r->name[0]);
+  memmove(&r->ext[at + 2], &r->ext[at + 1], (size_t)(r->n - at - 1) * sizeof r->ext[0]);
+  memmove(&r->red[at + 2], &r->red[at + 1], (size_t)(r->n - at - 1) * sizeof r->red[0]);
+  memmove(&r->tail[at + 2], &r->tail[at + 1], (size_t)(r->n - at - 1) * sizeof r->tail[0]);
+  int64_t e = r->ext[at];
+  snprintf(r->name[at], 64, "%s", o);
+  snprintf(r->name[at + 1], 64, "%s", in);
+  r->ext[at] = (e + f - 1) / f;
+  r->ext[at + 1] = f;
+  r->red[at + 1] = r->red[at];
+  r->tail[at + 1] = false;
+  r->tail[at] = r->tail[at] || e % f != 0;
+  r->n++;
+  return NULL;
+}
+
+/* Puts the loops in the order of perm (indices into the current list). */
+static aicc_status reorder(rctx *r, const int *perm) {
+  rctx old = *r;
+  const char *names[MAX_LOOPS];
+  bool same = true;
+  for (int i = 0; i < r->n; i++) {
+    same = same && perm[i] == i;
+    snprintf(r->name[i], 64, "%s", old.name[perm[i]]);
+    r->ext[i] = old.ext[perm[i]];
+    r->red[i] = old.red[perm[i]];
+    r->tail[i] = old.tail[perm[i]];
+    names[i] = r->name[i];
+  }
+  return same ? NULL : add(r, AICC_SCHED_REORDER, r->n, names, 0, NULL);
+}
+
+/* Fuses the first n loops into one. */
+static aicc_status fuse_leading(rctx *r, int n) {
+  for (int i = 1; i < n; i++) {
+    char f[64];
+    snprintf(f, sizeof f, "%.30s_%.30s", r->name[0], r->name[1]);
+    if (find(r, f) >= 0 || strlen(r->name[0]) + strlen(r->name[1]) > 60)
+      snprintf(f, sizeof f, "fused%d", i);
+    const char *names[3] = {r->name[0], r->name[1], f};
+    AICC_TRY(add(r, AICC_SCHED_FUSE, 3, names, 0, NULL));
+    snprintf(r->name[0], 64, "%s", f);
+    r->ext[0] *= r->ext[1];
+    memmove(&r->name[1], &r->name[2], (size_t)(r->n - 2) * sizeof r->name[0]);
+    memmove(&r->ext[1], &r->ext[2], (size_t)(r->n - 2) * sizeof r->ext[0]);
+    memmove(&r->red[1], &r->red[2], (size_t)(r->n - 2) * sizeof r->red[0]);
+    memmove(&r->tail[1], &r->tail[2], (size_t)(r->n - 2) * sizeof r->tail[0]);
+    r->n--;
+  }
+  return NULL;
+}
+
+static aicc_status mark(rctx *r, aicc_sched_kind kind, const char *loop) {
+  return add(r, kind, 1, &loop, 0, NULL);
+}
+
+/* ---- block sizes ---- */
+
+/* A block of at most m points along an axis of extent e: all of it when it
+ * fits, else the size in [m/2, m] with the fewest tiles, preferring one
+ * that divides e (no tail block). */
+static int64_t block_of(int64_t e, int64_t m) {
+  if (m < 1) m = 1;
+  if (e <= m) return e;
+  int64_t best = m, best_cost = INT64_MAX;
+  for (int64_t f = m; f >= 1 && f * 2 >= m; f--) {
+    int64_t cost = 2 * ((e + f - 1) / f) + (e % f != 0);
+    if (cost < best_cost) best = f, best_cost = cost;
+  }
+  return best;
+}
+
+/* An accumulator buffer name no buffer of k has. */
+static void acc_name(const aicc_loop_kernel *k, const char *stage, char *out, size_t n) {
+  snprintf(out, n, "%.80s_acc", stage);
+  for (int i = 1;; i++) {
+    bool taken = false;
+    for (size_t j = 0; j < k->n_params; j++) taken = taken || !strcmp(k->params[j]->name, out);
+    for (size_t j = 0; j < k->n_stages; j++) taken = taken || !strcmp(k->stages[j]->name, out);
+    if (!taken) return;
+    snprintf(out, n, "%.80s_acc%d", stage, i);
+  }
+}
+
+aicc_status aicc_sched_conv_rules(const aicc_loop_kernel *k, const aicc_loop_stage *s,
+                                  const aicc_sched_target *t, bool par, aicc_schedule *out,
+                                  char *outer, bool *handled) {
+  *handled = false;
+  outer[0] = 0;
+  int P = s->n_axes, R = s->n_raxes;
+  if (s->reduce == AICC_LOOP_REDUCE_NONE || s->reduce == AICC_LOOP_REDUCE_PROD || P < 2 ||
+      P > 30 || P + R + 4 > MAX_LOOPS || s->cond)
+    return NULL;
+  const aicc_dtype_info *info = aicc_dtype_get(s->buf->type);
+  int64_t L = info && info->bits >= 8 && t->vector_bits > 0 ? t->vector_bits / info->bits : 0;
+  int v = P - 1;
+  if (L < 2 || s->axes[v].extent < L || !aicc_dtype_is_float(s->buf->type)) return NULL;
+  body_info bi = {.ok = true};
+  collect(s, s->body, v, &bi);
+  int nb = bi.n; /* loads of the body proper; post's come after them */
+  collect(s, s->post, v, &bi);
+  if (!bi.ok) return NULL;
+  for (int i = 0; i < bi.n; i++)
+    if (inlined_buffer(k, bi.loads[i].buf) || !bi.loads[i].contig) return NULL;
+
+  /* u1: the innermost axis some load does not depend on; u2: the innermost
+   * other one that a load u1 depends on does not depend on. */
+  int u1 = -1, u2 = -1;
+  for (int a = v - 1; a >= 0 && u1 < 0; a--) {
+    if (s->axes[a].extent < 2) continue;
+    for (int i = 0; i < nb; i++)
+      if (!(bi.loads[i].dep & (1u << a))) u1 = a;
+  }
+  for (int a = v - 1; a >= 0 && u1 >= 0 && u2 < 0; a--) {
+    if (a == u1 || s->axes[a].extent < 2) continue;
+    for (int i = 0; i < nb; i++)
+      if (!(bi.loads[i].dep & (1u << a)) && (bi.loads[i].dep & (1u << u1))) u2 = a;
+  }
+  int64_t vext = s->axes[v].extent, nvec = vext >= 2 * L && vext % (2 * L) == 0 ? 2 : 1;
+  int64_t budget = MAX_ACC / nvec;
+  int64_t b2 = u2 >= 0 ? block_of(s->axes[u2].extent, 4) : 1;
+  if (b2 > budget / 2) b2 = budget / 2 > 0 ? budget / 2 : 1;
+  int64_t b1 = u1 >= 0 ? block_of(s->axes[u1].extent, budget / b2) : 1;
+
+  rctx r = {.out = out, .stage = s->name};
+  for (int i = 0; i < P + R; i++) {
+    const aicc_loop_axis *ax = i < P ? &s->axes[i] : &s->raxes[i - P];
+    snprintf(r.name[i], 64, "%s", ax->var->v.name);
+    r.ext[i] = ax->extent;
+    r.red[i] = i >= P;
+  }
+  r.n = P + R;
+  char vn[64], u1n[64], u2n[64];
+  snprintf(vn, sizeof vn, "%s", r.name[v]);
+  snprintf(u1n, sizeof u1n, "%s", u1 >= 0 ? r.name[u1] : "");
+  snprintf(u2n, sizeof u2n, "%s", u2 >= 0 ? r.name[u2] : "");
+  AICC_TRY(split(&r, find(&r, vn), nvec * L));
+  if (u1 >= 0 && b1 > 1) AICC_TRY(split(&r, find(&r, u1n), b1));
+  if (u2 >= 0 && b2 > 1) AICC_TRY(split(&r, find(&r, u2n), b2));
+  /* Order: the pure loops that are not inner parts of the block, the
+   * reductions, then the block (u2i, u1i, vi). */
+  char inner[3][70];
+  int n_inner = 0;
+  if (u2 >= 0 && b2 > 1) snprintf(inner[n_inner++], 70, "%si", u2n);
+  if (u1 >= 0 && b1 > 1) snprintf(inner[n_inner++], 70, "%si", u1n);
+  snprintf(inner[n_inner++], 70, "%si", vn);
+  int perm[MAX_LOOPS], np = 0;
+  for (int i = 0; i < r.n; i++) {
+    bool in = false;
+    for (int j = 0; j < n_inner; j++) in = in || !strcmp(r.name[i], inner[j]);
+    if (!r.red[i] && !in) perm[np++] = i;
+  }
+  int n_outer = np;
+  for (int i = 0; i < r.n; i++)
+    if (r.red[i]) perm[np++] = i;
+  for (int j = 0; j < n_inner; j++) perm[np++] = find(&r, inner[j]);
+  AICC_TRY(reorder(&r, perm));
+  for (int j = 0; j + 1 < n_inner; j++) AICC_TRY(mark(&r, AICC_SCHED_UNROLL, inner[j]));
+  AICC_TRY(mark(&r, AICC_SCHED_VECTORIZE, inner[n_inner - 1]));
+  int64_t work = 1;
+  for (int i = 0; i < P; i++) work *= s->axes[i].extent;
+  for (int i = 0; i < R; i++) work *= s->raxes[i].extent;
+  bool do_par = par && n_outer >= 1 && work >= PAR_MIN;
+  if (do_par) {
+    int64_t want = 4 * (int64_t)(t->threads > 0 ? t->threads : 1), prod = r.ext[0];
+    int nf = 1;
+    while (prod < want && nf < n_outer && !r.tail[0] && !r.tail[nf] &&
+           prod * r.ext[nf] <= INT32_MAX)
+      prod *= r.ext[nf++];
+    AICC_TRY(fuse_leading(&r, nf));
+  }
+  char acc[96];
+  acc_name(k, s->name, acc, sizeof acc);
+  const char *accp = acc;
+  AICC_TRY(add(&r, AICC_SCHED_CACHE_WRITE, 1, &accp, 0, NULL));
+  if (do_par && r.ext[0] >= 2) AICC_TRY(mark(&r, AICC_SCHED_PARALLEL, r.name[0]));
+  if (!r.red[0]) snprintf(outer, 64, "%s", r.name[0]);
+  *handled = true;
+  return NULL;
+}
