@@ -1,7 +1,8 @@
 /* A session's thread pool: threads - 1 worker pthreads plus the calling
- * thread. It runs one kernel at a time on every task (static partition:
- * task t of n runs chunk t of the kernel's parallel loop). Owns no global
- * state; one pool belongs to one session. */
+ * thread. It runs one kernel at a time as n = threads tasks (task t of n
+ * runs chunk t of the kernel's parallel loop); the threads claim the tasks,
+ * so the caller runs those no worker took in time. Owns no global state;
+ * one pool belongs to one session. */
 #ifndef AICC_RUNTIME_POOL_H
 #define AICC_RUNTIME_POOL_H
 
@@ -17,5 +18,16 @@ int aicc_rt_pool_threads(const aicc_rt_pool *p);
 /* Calls fn(bufs, t, n) for every task t of n = threads, concurrently, and
  * waits for all of them. Returns 0, or a nonzero result of some task. */
 int aicc_rt_pool_run(aicc_rt_pool *p, aicc_rt_kernel_fn fn, void *const *bufs);
+/* While held, idle workers spin longer before they sleep (up to about a
+ * millisecond since their last task, pool.c), and holding wakes sleeping
+ * ones. A session holds its pool during a run that has parallel kernels. */
+void aicc_rt_pool_hold(aicc_rt_pool *p, bool on);
+/* aicc_rt_pool_run that also times each task (profiling): ns[3t] and
+ * ns[3t + 1] get the CLOCK_MONOTONIC start and end of task t, ns[3t + 2]
+ * the pool thread that ran it (0: the caller). ns holds 3 * threads. */
+int aicc_rt_pool_run_timed(aicc_rt_pool *p, aicc_rt_kernel_fn fn, void *const *bufs,
+                           int64_t *ns);
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t aicc_rt_now_ns(void);
 
 #endif

@@ -36,7 +36,7 @@
 
 typedef struct aicc_rt_options {
   int threads;          /* >= 1; 0: 1 */
-  int opt_level;        /* graph passes before lowering; default (-1): 2 */
+  int opt_level;        /* graph passes before lowering; default (-1): 3 */
   const char *cc;       /* JIT compiler; NULL: $AICC_CC, else cc */
   const char *cache_dir;/* JIT cache; NULL: the JIT's default */
   const char *isa;      /* NULL: the host's; "scalar", "avx2", "avx512" cap it */
@@ -85,5 +85,37 @@ void aicc_rt_session_destroy(aicc_rt_session *s);
 AICC_MUST_USE aicc_status aicc_rt_session_run(aicc_rt_session *s, aicc_tensor *const *inputs,
                                               int n_inputs, aicc_tensor **outputs,
                                               int n_outputs);
+
+/* ---- profiling (per session; off by default, then it costs one NULL
+ * check per step) ----
+ * While on, each run records one event per plan step (task -1: the step's
+ * wall time on the calling thread, argument setup included), and a kernel
+ * step that ran on the pool with more than one task also one event per task
+ * with the pool thread that ran it (0: the calling thread; the threads
+ * claim tasks, so a task a worker did not take in time runs on 0). */
+typedef struct aicc_rt_event {
+  int run;              /* runs counted from the first profiled one (0, 1, ..) */
+  int step;             /* index of the step in its plan */
+  bool is_kernel;       /* false: an extern step (a reference kernel) */
+  const char *name;     /* kernel name (k0, ..); extern: the node's name, or
+                           its op type when it has none */
+  const char *ops;      /* op types of the nodes the step covers, in graph
+                           order, joined by '+' */
+  int task;             /* -1: the whole step; else the task */
+  int thread;           /* the pool thread it ran on (0: the calling thread) */
+  int ntasks;           /* tasks the step ran on (1: the calling thread only) */
+  int64_t start_ns, end_ns; /* CLOCK_MONOTONIC */
+} aicc_rt_event;
+
+/* Turns recording on or off (events recorded so far are kept). */
+AICC_MUST_USE aicc_status aicc_rt_session_profile_enable(aicc_rt_session *s, bool on);
+/* The events recorded since the session began or the last clear, in the
+ * order recorded (a step's task events come right after its step event).
+ * Valid until the session's next run, clear or destroy; NULL, 0 when none. */
+const aicc_rt_event *aicc_rt_session_profile_events(const aicc_rt_session *s, size_t *n);
+/* Drops the recorded events (and restarts the run count). */
+void aicc_rt_session_profile_clear(aicc_rt_session *s);
+/* The threads of the session's pool (the most tasks a step runs on). */
+int aicc_rt_session_threads(const aicc_rt_session *s);
 
 #endif

@@ -2,10 +2,12 @@
  * data pointers (arena slices, inputs, constants, run-held tensors) and run
  * on every task of the session's pool when they hold a parallel loop;
  * extern steps run the node's reference kernel on views. A session owns its
- * arena, pool and scratch arrays; the program and its plans are only read
- * (shared constants and callers' tensors are never retained here: their
- * reference counts are plain ints that other threads may be using). */
+ * arena, pool, scratch arrays and, once enabled, its profile (profile.h;
+ * off, it costs a NULL check per step); the program and its plans are only
+ * read (shared constants and callers' tensors are never retained here:
+ * their reference counts are plain ints that other threads may be using). */
 #include "runtime/pool.h"
+#include "runtime/profile.h"
 #include "runtime/program.h"
 
 #include "interp/interp.h"
@@ -21,6 +23,8 @@ struct aicc_rt_session {
   int64_t arena_bytes;
   void **bufs;
   int cap_bufs;
+  aicc_rt_profile *profile; /* created by the first profile_enable */
+  aicc_rt_profile *prof;    /* profile while recording, else NULL */
 };
 
 #define NOMEM() aicc_errorf(AICC_ERR_NOMEM, "out of memory")
@@ -42,6 +46,7 @@ aicc_status aicc_rt_session_create(aicc_rt_program *p, aicc_rt_session **out) {
 void aicc_rt_session_destroy(aicc_rt_session *s) {
   if (!s) return;
   aicc_rt_pool_destroy(s->pool);
+  aicc_rt_profile_destroy(s->profile);
   free(s->arena);
   free(s->bufs);
   free(s);
@@ -147,7 +152,12 @@ static aicc_status run_kernel(run_state *r, const aicc_rt_step *st) {
                          value_name(r, st->args[i], nm, sizeof nm));
     }
   }
-  int rc = st->parallel ? aicc_rt_pool_run(r->s->pool, st->fn, bufs) : st->fn(bufs, 0, 1);
+  aicc_rt_profile *pf = r->s->prof;
+  int rc;
+  if (pf && st->parallel)
+    rc = aicc_rt_pool_run_timed(r->s->pool, st->fn, bufs, aicc_rt_profile_task_ns(pf));
+  else
+    rc = st->parallel ? aicc_rt_pool_run(r->s->pool, st->fn, bufs) : st->fn(bufs, 0, 1);
   if (rc)
     return aicc_errorf(AICC_ERR_NOMEM, "kernel %s: out of memory for a temporary buffer",
                        st->name);
@@ -291,14 +301,29 @@ aicc_status aicc_rt_session_run(aicc_rt_session *s, aicc_tensor *const *inputs, 
   run_state r = {s, pl, inputs, calloc(pl->n_slots ? pl->n_slots : 1, sizeof(aicc_tensor *))};
   if (!r.held) return NOMEM();
   aicc_status st = prepare_inputs(&r);
+  aicc_rt_profile *pf = s->prof;
+  if (pf && !st) st = aicc_rt_profile_begin(pf, pl);
+  int threads = aicc_rt_pool_threads(s->pool);
+  /* Workers stay awake for the run when it has parallel kernels (woken
+   * now, they are ready by the first one). */
+  bool hold = false;
+  for (int i = 0; i < pl->n_steps && threads > 1 && !hold; i++)
+    hold = pl->steps[i].is_kernel && pl->steps[i].parallel;
+  if (hold) aicc_rt_pool_hold(s->pool, true);
   for (int i = 0; i < pl->n_steps && !st; i++) {
     const aicc_rt_step *step = &pl->steps[i];
+    int64_t t0 = pf ? aicc_rt_now_ns() : 0;
     st = step->is_kernel ? run_kernel(&r, step) : run_extern(&r, step);
+    if (pf && !st)
+      st = aicc_rt_profile_step(pf, i, t0, aicc_rt_now_ns(),
+                                step->is_kernel && step->parallel ? threads : 1);
     for (int k = 0; k < step->n_dying; k++) {
       aicc_tensor_release(r.held[step->dying[k]]);
       r.held[step->dying[k]] = NULL;
     }
   }
+  if (hold) aicc_rt_pool_hold(s->pool, false);
+  if (pf) aicc_rt_profile_end(pf);
   if (!st) st = collect_outputs(&r, outputs, n_outputs);
   if (st)
     for (int o = 0; o < n_outputs; o++) {
@@ -309,3 +334,22 @@ aicc_status aicc_rt_session_run(aicc_rt_session *s, aicc_tensor *const *inputs, 
   free(r.held);
   return st;
 }
+
+/* ---- profiling --------------------------------------------------------- */
+
+aicc_status aicc_rt_session_profile_enable(aicc_rt_session *s, bool on) {
+  if (on && !s->profile)
+    AICC_TRY(aicc_rt_profile_create(aicc_rt_pool_threads(s->pool), &s->profile));
+  s->prof = on ? s->profile : NULL;
+  return NULL;
+}
+
+const aicc_rt_event *aicc_rt_session_profile_events(const aicc_rt_session *s, size_t *n) {
+  return aicc_rt_profile_events(s->profile, n);
+}
+
+void aicc_rt_session_profile_clear(aicc_rt_session *s) {
+  if (s->profile) aicc_rt_profile_clear(s->profile);
+}
+
+int aicc_rt_session_threads(const aicc_rt_session *s) { return aicc_rt_pool_threads(s->pool); }

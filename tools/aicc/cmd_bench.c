@@ -1,6 +1,8 @@
 /* aicc bench: time a model on an engine, on random inputs of the declared
  * shapes or on given input files. Prints median/min/max run time and, for the
- * compiled engine, the compile time from an empty cache and from a warm one.
+ * compiled engine, the compile time from an empty cache and from a warm one;
+ * with --profile/--top, where the time of the compiled engine's runs goes
+ * (a Chrome trace, a table of the kernels by total time).
  * A benchmark, never a test: it judges no timing. */
 #define _GNU_SOURCE /* nftw, mkdtemp */
 #include "cli.h"
@@ -14,7 +16,7 @@
 static const char usage[] =
     "usage: aicc bench MODEL.onnx|MODEL.ir [--engine interp|compiled] [--iters K]\n"
     "                  [--warmup W] [--inputs DIR] [--shape S=N] [--seed S] [--json]\n"
-    "                  [--threads N] [-O N] ...\n\n"
+    "                  [--threads N] [-O N] [--profile TRACE.json] [--top[=N]] ...\n\n"
     "Runs the model W times untimed, then K times timed, and prints the\n"
     "median, min and max wall time of one run. Inputs are random (floats in\n"
     "[-1, 1), integers 0 or 1, from --seed) with the shapes the model\n"
@@ -22,6 +24,9 @@ static const char usage[] =
     "times the compile: cold (into an empty temporary JIT cache) and cached\n"
     "(again from that cache; the timed runs use this program). With\n"
     "--cache-dir the compile is timed once, from that cache.\n\n"
+    "Profiling (--engine compiled): the timed runs record every step (one\n"
+    "kernel call, or one node on its reference kernel) and, for kernels run\n"
+    "on several threads, each thread's part.\n\n"
     "options:\n"
     "  --engine E   interp (default) or compiled\n"
     "  --iters K    timed runs (default 20)\n"
@@ -29,6 +34,14 @@ static const char usage[] =
     "  --inputs DIR read DIR/input_<i>.pb instead of random inputs\n"
     "  --seed S     seed of the random inputs (default 1)\n"
     "  --json       print one JSON object (times in ms, every sample) instead\n"
+    "  --profile F  write the timed runs as a Chrome trace to F (one event per\n"
+    "               step per run on thread 0, one per task of a multithreaded\n"
+    "               kernel on the thread that ran it; chrome://tracing or\n"
+    "               ui.perfetto.dev)\n"
+    "  --top[=N]    print the N (default 20; 0: all) steps with the most total\n"
+    "               time: kernel, ops it covers, calls, total ms, % of the\n"
+    "               run time, mean us, threads and their use (to stderr\n"
+    "               with --json)\n"
     "  -h, --help   show this help\n\n" AICC_CLI_COMPILED_USAGE;
 
 typedef struct bench_args {
@@ -36,6 +49,8 @@ typedef struct bench_args {
   int iters, warmup;
   unsigned long long seed;
   bool json;
+  const char *profile; /* trace file, or NULL */
+  int top;             /* rows of --top; -1: no table */
   aicc_cli_engine_opts eo;
 } bench_args;
 
@@ -112,12 +127,16 @@ static aicc_status inputs_make(const aicc_model *m, const bench_args *a, aicc_te
 
 /* ---- timing ------------------------------------------------------------- */
 
-static aicc_status run_once(aicc_cli_runner *r, aicc_tensor *const *in, int n_in, double *ms) {
+/* One run on the runner, or on sess when given (a compiled program's
+ * session of our own, for profiling). */
+static aicc_status run_once(aicc_cli_runner *r, aicc_rt_session *sess, aicc_tensor *const *in,
+                            int n_in, double *ms) {
   int n_out = (int)aicc_cli_runner_model(r)->graph->outputs.len;
   aicc_tensor **out = calloc((size_t)n_out + 1, sizeof *out);
   if (!out) return aicc_errorf(AICC_ERR_NOMEM, "out of memory");
   double t0 = aicc_cli_now_ms();
-  aicc_status s = aicc_cli_runner_run(r, in, n_in, out, n_out);
+  aicc_status s = sess ? aicc_rt_session_run(sess, in, n_in, out, n_out)
+                       : aicc_cli_runner_run(r, in, n_in, out, n_out);
   *ms = aicc_cli_now_ms() - t0;
   for (int i = 0; i < n_out; i++) aicc_tensor_release(out[i]);
   free(out);
@@ -157,7 +176,7 @@ static aicc_status runner_build(const bench_args *a, const char *cache_dir,
   if (cache_dir) eo.cache_dir = cache_dir;
   AICC_TRY(aicc_cli_runner_create(m, &eo, out)); /* takes m */
   double ms;
-  aicc_status s = run_once(*out, in, n_in, &ms);
+  aicc_status s = run_once(*out, NULL, in, n_in, &ms);
   if (s) {
     aicc_cli_runner_destroy(*out);
     *out = NULL;
@@ -250,6 +269,143 @@ static void print_json(const bench_args *a, const compile_times *ct, const doubl
   printf("]}\n");
 }
 
+/* ---- profile ------------------------------------------------------------ */
+
+/* The characters of s, escaped for a JSON string. */
+static void json_chars(FILE *f, const char *s) {
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+    else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+    else fputc(*p, f);
+}
+
+static void json_string(FILE *f, const char *s) {
+  fputc('"', f);
+  json_chars(f, s);
+  fputc('"', f);
+}
+
+/* The Chrome trace event format ("X" complete events, microseconds; Google,
+ * "Trace Event Format", 2016): the step events on thread 0, the task events
+ * of multithreaded kernels on their pool thread. Written to a temporary
+ * file beside path, then renamed. */
+static aicc_status trace_write(const char *path, const char *model, int threads,
+                               const aicc_rt_event *ev, size_t n) {
+  char tmp[4096];
+  if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+    return aicc_errorf(AICC_ERR_IO, "%s: path too long", path);
+  FILE *f = fopen(tmp, "w");
+  if (!f) return aicc_errorf(AICC_ERR_IO, "%s: cannot write the trace: %s", tmp, strerror(errno));
+  int64_t t0 = n ? ev[0].start_ns : 0;
+  for (size_t i = 0; i < n; i++)
+    if (ev[i].start_ns < t0) t0 = ev[i].start_ns;
+  fprintf(f, "{\"displayTimeUnit\": \"ms\", \"otherData\": {\"model\": ");
+  json_string(f, model);
+  fprintf(f, ", \"threads\": %d},\n\"traceEvents\": [\n", threads);
+  fprintf(f, "{\"ph\": \"M\", \"pid\": 1, \"name\": \"process_name\", \"args\": {\"name\": ");
+  json_string(f, model);
+  fprintf(f, "}}");
+  for (int t = 0; t < threads; t++)
+    fprintf(f, ",\n{\"ph\": \"M\", \"pid\": 1, \"tid\": %d, \"name\": \"thread_name\", "
+               "\"args\": {\"name\": \"thread %d (%s)\"}}",
+            t, t, t ? "worker" : "caller: steps and tasks");
+  for (size_t i = 0; i < n; i++) {
+    const aicc_rt_event *e = &ev[i];
+    const char *cat = e->task >= 0 ? "task" : e->is_kernel ? "kernel" : "extern";
+    fprintf(f, ",\n{\"ph\": \"X\", \"pid\": 1, \"tid\": %d, \"cat\": \"%s\", \"name\": ",
+            e->task < 0 ? 0 : e->thread, cat);
+    fputc('"', f);
+    json_chars(f, e->name);
+    fputc(' ', f);
+    json_chars(f, e->ops);
+    fputc('"', f);
+    fprintf(f, ", \"ts\": %.3f, \"dur\": %.3f, \"args\": {\"step\": %d, \"run\": %d, \"kernel\": ",
+            (double)(e->start_ns - t0) / 1e3, (double)(e->end_ns - e->start_ns) / 1e3, e->step,
+            e->run);
+    json_string(f, e->name);
+    fprintf(f, ", \"ops\": ");
+    json_string(f, e->ops);
+    fprintf(f, ", \"tasks\": %d", e->ntasks);
+    if (e->task >= 0) fprintf(f, ", \"task\": %d, \"thread\": %d", e->task, e->thread);
+    fprintf(f, "}}");
+  }
+  fprintf(f, "\n]}\n");
+  bool bad = ferror(f) != 0;
+  if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
+    aicc_status s = aicc_errorf(AICC_ERR_IO, "%s: cannot write the trace: %s", path,
+                                strerror(errno));
+    remove(tmp);
+    return s;
+  }
+  return NULL;
+}
+
+/* One row of --top: a plan step over the profiled runs. */
+typedef struct top_row {
+  int step;
+  const char *name, *ops;
+  bool is_kernel;
+  int calls, ntasks;
+  int64_t total_ns, task_ns; /* task_ns: summed over the tasks */
+} top_row;
+
+static int cmp_row(const void *x, const void *y) {
+  const top_row *a = x, *b = y;
+  if (a->total_ns != b->total_ns) return a->total_ns < b->total_ns ? 1 : -1;
+  return a->step - b->step;
+}
+
+/* The steps by total time. run_ms: the wall time of the profiled runs (the
+ * base of the percentages). Assumes one plan (bench runs one shape). */
+static aicc_status top_print(FILE *f, int rows, double run_ms, const aicc_rt_event *ev,
+                             size_t n) {
+  int n_steps = 0;
+  for (size_t i = 0; i < n; i++)
+    if (ev[i].step + 1 > n_steps) n_steps = ev[i].step + 1;
+  top_row *r = calloc((size_t)n_steps + 1, sizeof *r);
+  if (!r) return aicc_errorf(AICC_ERR_NOMEM, "out of memory");
+  double steps_ms = 0;
+  for (size_t i = 0; i < n; i++) {
+    const aicc_rt_event *e = &ev[i];
+    top_row *t = &r[e->step];
+    int64_t d = e->end_ns - e->start_ns;
+    if (e->task >= 0) {
+      t->task_ns += d;
+      continue;
+    }
+    *t = (top_row){e->step, e->name, e->ops, e->is_kernel, t->calls + 1, e->ntasks,
+                   t->total_ns + d, t->task_ns};
+    steps_ms += (double)d / 1e6;
+  }
+  qsort(r, (size_t)n_steps, sizeof *r, cmp_row);
+  fprintf(f, "%-8s %-40s %6s %10s %6s %10s %4s %5s\n", "kernel", "ops", "calls", "total ms",
+          "%run", "mean us", "thr", "use%");
+  int shown = 0;
+  for (int i = 0; i < n_steps && (rows == 0 || shown < rows); i++) {
+    const top_row *t = &r[i];
+    if (!t->calls) continue;
+    char name[64], ops[64];
+    snprintf(name, sizeof name, "%s%s", t->is_kernel ? "" : "extern:", t->name);
+    size_t ol = strlen(t->ops);
+    if (ol > 40) snprintf(ops, sizeof ops, "%.37s...", t->ops);
+    else snprintf(ops, sizeof ops, "%s", t->ops);
+    double total = (double)t->total_ns / 1e6;
+    fprintf(f, "%-8s %-40s %6d %10.3f %6.1f %10.1f %4d", name, ops, t->calls, total,
+            run_ms > 0 ? 100 * total / run_ms : 0, 1e3 * total / t->calls, t->ntasks);
+    /* Of the threads' time during the step, the share spent in the kernel
+     * (wake-up latency and imbalance are the rest). */
+    if (t->ntasks > 1 && t->total_ns > 0)
+      fprintf(f, " %5.0f\n", 100.0 * (double)t->task_ns / ((double)t->total_ns * t->ntasks));
+    else
+      fprintf(f, " %5s\n", "-");
+    shown++;
+  }
+  fprintf(f, "%d steps shown of %d; steps total %.3f ms of %.3f ms run time (%.1f%%)\n", shown,
+          n_steps, steps_ms, run_ms, run_ms > 0 ? 100 * steps_ms / run_ms : 0);
+  free(r);
+  return NULL;
+}
+
 /* ---- the command -------------------------------------------------------- */
 
 static int args_parse(int argc, char **argv, bench_args *a) {
@@ -275,6 +431,17 @@ static int args_parse(int argc, char **argv, bench_args *a) {
       a->in_dir = argv[++i];
     } else if (strcmp(s, "--json") == 0) {
       a->json = true;
+    } else if (strcmp(s, "--profile") == 0) {
+      if (i + 1 >= argc || !argv[i + 1][0])
+        return aicc_cli_usage_error("bench", "--profile needs a file");
+      a->profile = argv[++i];
+    } else if (strcmp(s, "--top") == 0 || strncmp(s, "--top=", 6) == 0) {
+      char *end;
+      errno = 0;
+      long v = s[5] ? strtol(s + 6, &end, 10) : 20;
+      if (s[5] && (!s[6] || *end || errno || v < 0 || v > 1000000))
+        return aicc_cli_usage_error("bench", "--top=N needs a whole number from 0 to 1000000");
+      a->top = (int)v;
     } else if ((rc = aicc_cli_arg_engine("bench", argc, argv, &i, &a->eo)) != -2) {
       if (rc >= 0) return rc;
     } else {
@@ -283,6 +450,9 @@ static int args_parse(int argc, char **argv, bench_args *a) {
     }
   }
   if (!a->model) return aicc_cli_usage_error("bench", "no model given");
+  if ((a->profile || a->top >= 0) && a->eo.engine != AICC_ENGINE_COMPILED)
+    return aicc_cli_usage_error("bench", "%s needs --engine compiled",
+                                a->profile ? "--profile" : "--top");
   /* --shape binds random inputs on either engine; the rest need compiled. */
   aicc_cli_engine_opts check = a->eo;
   if (check.compiled_flag && strncmp(check.compiled_flag, "--shape", 7) == 0 &&
@@ -293,7 +463,7 @@ static int args_parse(int argc, char **argv, bench_args *a) {
 }
 
 int aicc_cmd_bench(int argc, char **argv) {
-  bench_args a = {.iters = 20, .warmup = 3, .seed = 1};
+  bench_args a = {.iters = 20, .warmup = 3, .seed = 1, .top = -1};
   aicc_cli_engine_opts_init(&a.eo);
   int rc = args_parse(argc, argv, &a);
   if (rc >= 0) return rc;
@@ -314,15 +484,34 @@ int aicc_cmd_bench(int argc, char **argv) {
   double *sorted = calloc((size_t)a.iters, sizeof *sorted);
   s = samples && sorted ? runner_prepare(&a, in, n_in, &r, &ct)
                         : aicc_errorf(AICC_ERR_NOMEM, "out of memory");
+  /* Profiled runs go through a session of our own (the runner's is not
+   * ours to configure); it runs once untimed, as the runner's did. */
+  aicc_rt_session *ps = NULL;
+  bool profiling = a.profile || a.top >= 0;
   double ms;
-  for (int i = 0; i < a.warmup && !s; i++) s = run_once(r, in, n_in, &ms);
-  for (int i = 0; i < a.iters && !s; i++) s = run_once(r, in, n_in, &samples[i]);
+  if (!s && profiling) s = aicc_rt_session_create(aicc_cli_runner_program(r), &ps);
+  if (!s && profiling) s = run_once(r, ps, in, n_in, &ms);
+  for (int i = 0; i < a.warmup && !s; i++) s = run_once(r, ps, in, n_in, &ms);
+  if (!s && ps) s = aicc_rt_session_profile_enable(ps, true);
+  for (int i = 0; i < a.iters && !s; i++) s = run_once(r, ps, in, n_in, &samples[i]);
   if (!s) {
     memcpy(sorted, samples, sizeof *sorted * (size_t)a.iters);
     qsort(sorted, (size_t)a.iters, sizeof *sorted, cmp_double);
     if (a.json) print_json(&a, &ct, sorted, samples, a.iters);
     else print_text(&a, &ct, sorted, a.iters);
   }
+  if (!s && ps) {
+    size_t n_ev;
+    const aicc_rt_event *ev = aicc_rt_session_profile_events(ps, &n_ev);
+    double run_ms = 0;
+    for (int i = 0; i < a.iters; i++) run_ms += samples[i];
+    if (a.profile) s = trace_write(a.profile, a.model, aicc_rt_session_threads(ps), ev, n_ev);
+    if (!s && a.top >= 0) {
+      fflush(stdout);
+      s = top_print(a.json ? stderr : stdout, a.top, run_ms, ev, n_ev);
+    }
+  }
+  aicc_rt_session_destroy(ps);
   for (int i = 0; i < n_in; i++) aicc_tensor_release(in[i]);
   free(in);
   free(samples);
