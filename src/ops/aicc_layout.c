@@ -7,6 +7,10 @@
  *   ConvBlocked(x, w, bias?) {Conv's attributes, block, channels}: a 2-D
  *     group-1 Conv on NCHW[b]c tensors with weights packed OIHW[b]i[b]o
  *     ([ceil(O/b), ceil(I/b), kh, kw, b(i), b(o)]); bias stays plain [O].
+ *   DepthwiseBlocked(x, w, bias?) {Conv's attributes, block, channels}: a
+ *     2-D depthwise Conv (group == channels, one output per input channel)
+ *     on NCHW[b]c tensors with weights packed [ceil(C/b), kh, kw, b] (lane
+ *     l of block cb is channel cb*b + l); bias stays plain [C].
  * Padding lanes (channels >= C of the last block) are don't-care: both ops
  * ignore them on input and write zeros on output, so layout-agnostic
  * elementwise ops (even ones that map 0 to nonzero, like Sigmoid) may run on
@@ -256,6 +260,105 @@ done:
   return s;
 }
 
+/* ------------------------------------------------------- DepthwiseBlocked */
+
+static aicc_status dw_block(const aicc_node *n, int64_t *b, int64_t *ch) {
+  *b = aicc_node_attr_int(n, "block", 16);
+  *ch = aicc_node_attr_int(n, "channels", -1);
+  if (*b < 1 || *b > 256) return aicc_errorf(AICC_ERR_INVALID, "block %lld", (long long)*b);
+  if (*ch < 1) return aicc_errorf(AICC_ERR_INVALID, "DepthwiseBlocked needs 'channels' >= 1");
+  if (aicc_node_attr_int(n, "group", *ch) != *ch)
+    return aicc_errorf(AICC_ERR_INVALID, "DepthwiseBlocked needs group == channels (%lld)",
+                       (long long)*ch);
+  return NULL;
+}
+
+static aicc_status dw_infer(aicc_infer_ctx *c) {
+  int64_t b, ch;
+  AICC_TRY(aicc_conv_infer_fail(c, dw_block(c->node, &b, &ch)));
+  const aicc_type *x = c->in[0], *w = c->in[1];
+  aicc_dtype dt = x ? x->dtype : AICC_DTYPE_UNDEFINED;
+  aicc_dim out[5] = {aicc_dim_unknown(), aicc_dim_known(ceil_div(ch, b)), aicc_dim_unknown(),
+                     aicc_dim_unknown(), aicc_dim_known(b)};
+  bool xr = aicc_infer_has_rank(c, 0), wr = aicc_infer_has_rank(c, 1);
+  if (xr && x->rank != 5)
+    return aicc_infer_error(c, AICC_ERR_SHAPE, "input has rank %d, expected 5 (NCHW%lldc)",
+                            x->rank, (long long)b);
+  if (wr && w->rank != 4)
+    return aicc_infer_error(c, AICC_ERR_SHAPE, "weight has rank %d, expected 4 (CHW%lldc)",
+                            w->rank, (long long)b);
+  int64_t v;
+  if (xr && aicc_conv_dim_known(x, 1, &v) && v != ceil_div(ch, b))
+    return aicc_infer_error(c, AICC_ERR_SHAPE, "input has %lld blocks for %lld channels",
+                            (long long)v, (long long)ch);
+  if (wr && aicc_conv_dim_known(w, 0, &v) && v != ceil_div(ch, b))
+    return aicc_infer_error(c, AICC_ERR_SHAPE, "weight has %lld blocks for %lld channels",
+                            (long long)v, (long long)ch);
+  if (wr && aicc_conv_dim_known(w, 3, &v) && v != b)
+    return aicc_infer_error(c, AICC_ERR_SHAPE, "weight has %lld lanes, block %lld",
+                            (long long)v, (long long)b);
+  aicc_conv_geom g;
+  AICC_TRY(aicc_conv_infer_fail(c, aicc_conv_geom_read(c->node, 2, &g)));
+  if (xr) out[0] = x->dims[0];
+  for (int i = 0; i < 2; i++) {
+    int64_t k = g.kernel[i], in, o, lo, hi;
+    if (!g.has_kernel && !aicc_conv_dim_known(wr ? w : NULL, 1 + i, &k)) k = -1;
+    g.kernel[i] = k;
+    if (k > 0 && xr && aicc_conv_dim_known(x, 2 + i, &in)) {
+      AICC_TRY(aicc_conv_infer_fail(c, aicc_conv_out_dim(&g, i, in, &o, &lo, &hi)));
+      out[2 + i] = aicc_dim_known(o);
+    }
+  }
+  aicc_infer_set(c, 0, dt, 5, out);
+  return NULL;
+}
+
+/* Unpacks x, w and bias to NCHW, runs the registry's Conv kernel with this
+ * node's attributes (group == channels) and packs the result. */
+static aicc_status dw_kernel(aicc_kernel_ctx *c) {
+  int64_t b, ch;
+  AICC_TRY(aicc_conv_kernel_fail(c, dw_block(c->node, &b, &ch)));
+  const aicc_tensor *x = c->in[0], *w = c->in[1], *bias = c->n_in > 2 ? c->in[2] : NULL;
+  if (x->dtype != AICC_DTYPE_F32 || w->dtype != AICC_DTYPE_F32 ||
+      (bias && bias->dtype != AICC_DTYPE_F32))
+    return aicc_kernel_error(c, AICC_ERR_UNSUPPORTED, "DepthwiseBlocked is f32 only");
+  int64_t Cb = ceil_div(ch, b);
+  if (x->rank != 5 || x->dims[4] != b || x->dims[1] != Cb || w->rank != 4 || w->dims[0] != Cb ||
+      w->dims[3] != b)
+    return aicc_kernel_error(c, AICC_ERR_SHAPE, "DepthwiseBlocked: input/weight are not "
+                             "NCHW%lldc / CHW%lldc for %lld channels",
+                             (long long)b, (long long)b, (long long)ch);
+  if (bias && (bias->rank != 1 || bias->dims[0] != ch))
+    return aicc_kernel_error(c, AICC_ERR_SHAPE, "bias of %lld values for %lld channels",
+                             (long long)(bias->rank == 1 ? bias->dims[0] : -1), (long long)ch);
+  const aicc_op *conv = aicc_op_find("", "Conv", 22, NULL);
+  if (!conv || !conv->kernel) return aicc_kernel_error(c, AICC_ERR_INTERNAL, "no Conv kernel");
+  int64_t N = x->dims[0], H = x->dims[2], W = x->dims[3], K = w->dims[1] * w->dims[2];
+  int64_t xd[4] = {N, ch, H, W}, wd[4] = {ch, 1, w->dims[1], w->dims[2]};
+  aicc_tensor *xu = NULL, *wu = NULL, *yu = NULL, *y = NULL;
+  aicc_status s = aicc_tensor_create(AICC_DTYPE_F32, 4, xd, &xu);
+  if (!s) s = aicc_tensor_create(AICC_DTYPE_F32, 4, wd, &wu);
+  if (s) goto done;
+  lt_copy(false, N, ch, H * W, b, sizeof(float), x->data, xu->data);
+  const float *wp = w->data;
+  float *wq = wu->data;
+  for (int64_t i = 0; i < ch; i++)
+    for (int64_t k = 0; k < K; k++) wq[i * K + k] = wp[((i / b) * K + k) * b + i % b];
+  aicc_tensor *ins[3] = {xu, wu, bias ? c->in[2] : NULL};
+  bool want[1] = {true};
+  aicc_kernel_ctx cc = {.node = c->node, .opset = 22, .n_in = bias ? 3 : 2, .n_out = 1,
+                        .in = ins, .out = &yu, .want = want, .interp = c->interp};
+  if ((s = conv->kernel(&cc))) goto done;
+  int64_t yd[5] = {N, Cb, yu->dims[2], yu->dims[3], b};
+  if ((s = aicc_kernel_output(c, 0, AICC_DTYPE_F32, 5, yd, &y))) goto done;
+  lt_copy(true, N, ch, yu->dims[2] * yu->dims[3], b, sizeof(float), yu->data, y->data);
+done:
+  aicc_tensor_release(xu);
+  aicc_tensor_release(wu);
+  aicc_tensor_release(yu);
+  return s;
+}
+
 /* ------------------------------------------------------------------ rows */
 
 static const aicc_attr_spec lt_attr_specs[] = {
@@ -274,5 +377,6 @@ static const aicc_op ops[] = {
     /* name, domain, since, until, min_in, max_in, min_out, max_out, attrs, infer, kernel */
     {"LayoutTransform", "ai.aicc", 1, 0, 1, 1, 1, 1, lt_attr_specs, lt_infer, lt_kernel},
     {"ConvBlocked", "ai.aicc", 1, 0, 2, 3, 1, 1, cb_attr_specs, cb_infer, cb_kernel},
+    {"DepthwiseBlocked", "ai.aicc", 1, 0, 2, 3, 1, 1, cb_attr_specs, dw_infer, dw_kernel},
 };
 const aicc_op_family aicc_family_aicc_layout = {"aicc_layout", ops, sizeof ops / sizeof ops[0]};

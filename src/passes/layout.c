@@ -3,13 +3,16 @@
  * pre-packed OIHW16i16o, as in Liu et al., "Optimizing CNN Model Inference
  * on CPUs", USENIX ATC 2019 (layout choice per op, blocked layouts kept
  * across a chain of convs and the layout-oblivious ops between them, with
- * conversions only at region boundaries). The ops are ai.aicc::ConvBlocked
- * and ai.aicc::LayoutTransform (src/ops/aicc_layout.c).
+ * conversions only at region boundaries). The ops are ai.aicc::ConvBlocked,
+ * ai.aicc::DepthwiseBlocked (weights packed [C/16, kh, kw, 16]: each tap is
+ * one vector of 16 channels) and ai.aicc::LayoutTransform
+ * (src/ops/aicc_layout.c).
  *
  * Works on the main graph only (subgraphs are left alone; a value read in a
  * subgraph counts as a plain use), in phases:
- *   1. forward: every eligible Conv (static C/H/W, f32, 2-D, group 1,
- *      constant weight; depthwise and grouped convs stay NCHW) is blocked;
+ *   1. forward: every eligible Conv (static C/H/W, f32, 2-D, constant
+ *      weight, group 1 or depthwise with group == C == O; other grouped
+ *      convs stay NCHW) is blocked;
  *      a layout-agnostic op (elementwise; Concat on channels when all inputs
  *      but the last fill whole blocks; 2-D MaxPool/AveragePool, run as 3-D
  *      pools with a one-lane window) is blocked when one input comes from a
@@ -127,22 +130,32 @@ static aicc_type blocked_type(const aicc_type *t) {
   return b;
 }
 
-static bool conv_ok(const aicc_node *n) {
+typedef enum conv_kind { CK_NONE, CK_DENSE, CK_DEPTHWISE } conv_kind;
+
+/* Whether n is a Conv the pass blocks: group 1 (ConvBlocked) or depthwise,
+ * group == C == O with weight [C, 1, kh, kw] (DepthwiseBlocked). */
+static conv_kind conv_of(const aicc_node *n) {
   if (!default_domain(n) || strcmp(n->op_type, "Conv") != 0 || n->n_outputs != 1 ||
       n->n_inputs < 2 || n->n_inputs > 3 || !n->inputs[0] || !n->inputs[1])
-    return false;
+    return CK_NONE;
   int64_t x[4], y[4];
   const aicc_value *w = n->inputs[1], *b = n->n_inputs > 2 ? n->inputs[2] : NULL;
-  if (!static_nchw(&n->inputs[0]->type, x) || !static_nchw(&n->outputs[0]->type, y)) return false;
+  if (!static_nchw(&n->inputs[0]->type, x) || !static_nchw(&n->outputs[0]->type, y))
+    return CK_NONE;
+  int64_t group = aicc_node_attr_int(n, "group", 1);
+  bool dw = group > 1 && group == x[1] && y[1] == x[1];
   if (!aicc_value_const_init(w) || w->init->kind != AICC_KIND_TENSOR ||
-      w->init->dtype != AICC_DTYPE_F32 ||
-      w->init->rank != 4 || w->init->dims[1] != x[1] || w->init->dims[0] != y[1])
-    return false;
-  if (b && (!aicc_value_const_init(b) || b->init->kind != AICC_KIND_TENSOR || b->init->dtype != AICC_DTYPE_F32 ||
-            b->init->rank != 1 || b->init->dims[0] != y[1]))
-    return false;
-  return aicc_node_attr_int(n, "group", 1) == 1;
+      w->init->dtype != AICC_DTYPE_F32 || w->init->rank != 4 ||
+      w->init->dims[1] != (dw ? 1 : x[1]) || w->init->dims[0] != y[1])
+    return CK_NONE;
+  if (b && (!aicc_value_const_init(b) || b->init->kind != AICC_KIND_TENSOR ||
+            b->init->dtype != AICC_DTYPE_F32 || b->init->rank != 1 || b->init->dims[0] != y[1]))
+    return CK_NONE;
+  if (dw) return CK_DEPTHWISE;
+  return group == 1 ? CK_DENSE : CK_NONE;
 }
+
+static bool conv_ok(const aicc_node *n) { return conv_of(n) != CK_NONE; }
 
 static bool all_ones(const aicc_type *t) {
   if (t->rank < 0 || t->rank > 4 || !aicc_type_is_static(t)) return false;
@@ -366,6 +379,26 @@ static aicc_status pack_weight(lctx *c, aicc_value *w, aicc_value **out) {
   return NULL;
 }
 
+/* Depthwise [C, 1, kh, kw] -> [Cb, kh, kw, 16], zero padded. */
+static aicc_status pack_depthwise(lctx *c, aicc_value *w, aicc_value **out) {
+  if (c->blk[w->id]) {
+    *out = c->blk[w->id];
+    return NULL;
+  }
+  const aicc_tensor *s = w->init;
+  int64_t C = s->dims[0], K = s->dims[2] * s->dims[3];
+  int64_t bd[4] = {blocks(C), s->dims[2], s->dims[3], BLOCK};
+  aicc_tensor *t;
+  AICC_TRY(aicc_tensor_create(AICC_DTYPE_F32, 4, bd, &t));
+  const float *x = s->data;
+  float *y = t->data;
+  for (int64_t ch = 0; ch < C; ch++)
+    for (int64_t k = 0; k < K; k++) y[((ch / BLOCK) * K + k) * BLOCK + ch % BLOCK] = x[ch * K + k];
+  AICC_TRY(add_init(c, w->name, t, out));
+  c->blk[w->id] = *out;
+  return NULL;
+}
+
 /* Replaces blocked node n by its blocked form; its old output keeps its
  * name and type and is made by a LayoutTransform back when read plain. */
 static aicc_status rewrite_node(lctx *c, aicc_node *n) {
@@ -373,14 +406,16 @@ static aicc_status rewrite_node(lctx *c, aicc_node *n) {
   int64_t d[4];
   if (!static_nchw(&y->type, d)) return aicc_errorf(AICC_ERR_INTERNAL, "layout: output");
   aicc_value *ins[MAX_IN] = {NULL};
-  bool conv = conv_ok(n);
+  conv_kind ck = conv_of(n);
+  bool conv = ck != CK_NONE;
   nkind kind = conv ? NK_NONE : node_kind(n);
   if (n->n_inputs > MAX_IN) return aicc_errorf(AICC_ERR_INTERNAL, "layout: arity");
   if (conv) {
     aicc_value *x = n->inputs[0];
     if (c->blocked_prod[x->id]) ins[0] = c->blk[x->id];
     else AICC_TRY(to_blocked(c, x, &ins[0]));
-    AICC_TRY(pack_weight(c, n->inputs[1], &ins[1]));
+    if (ck == CK_DEPTHWISE) AICC_TRY(pack_depthwise(c, n->inputs[1], &ins[1]));
+    else AICC_TRY(pack_weight(c, n->inputs[1], &ins[1]));
     if (n->n_inputs > 2) ins[2] = n->inputs[2];
   } else {
     for (int k = 0; k < n->n_inputs; k++) {
@@ -402,7 +437,8 @@ static aicc_status rewrite_node(lctx *c, aicc_node *n) {
   aicc_value *yb;
   AICC_TRY(new_value(c->g, y->name, "_16c", &bt, &yb));
   aicc_node *nn;
-  AICC_TRY(aicc_graph_node_add(c->g, n->name, conv ? "ConvBlocked" : n->op_type,
+  const char *op = ck == CK_DEPTHWISE ? "DepthwiseBlocked" : conv ? "ConvBlocked" : n->op_type;
+  AICC_TRY(aicc_graph_node_add(c->g, n->name, op,
                                conv ? DOMAIN : n->domain, ins, n->n_inputs, &yb, 1, &nn));
   AICC_TRY(aicc_node_attrs_copy(nn, n));
   if (conv) {
@@ -567,5 +603,5 @@ static aicc_status layout_run(aicc_model *m, aicc_pass_ctx *ctx) {
 }
 
 const aicc_pass aicc_pass_layout = {
-    "layout", "run 2-D convs in NCHW16c with packed weights, converting only at region edges",
+    "layout", "run 2-D (and depthwise) convs in NCHW16c with packed weights, converting only at region edges",
     layout_run};

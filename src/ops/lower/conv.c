@@ -1,6 +1,7 @@
 /* Compute definitions of the convolutions: Conv, ConvInteger, QLinearConv,
  * ConvTranspose, and the layout pass's ai.aicc ConvBlocked (NCHW[b]c input,
- * OIHW[b]i[b]o weight) and LayoutTransform. Conv and ConvBlocked read a
+ * OIHW[b]i[b]o weight), DepthwiseBlocked (NCHW[b]c input, [C/b, kh, kw, b]
+ * weight: every tap a vector of b lanes) and LayoutTransform. Conv and ConvBlocked read a
  * zero-padded copy of the input (a temp stage, pad_input), so their
  * reduction has no condition and the default schedule (loop/schedule_conv.c)
  * can keep a register block of vectors; the integer convs and ConvTranspose
@@ -660,12 +661,77 @@ static aicc_status lower_conv_blocked(aicc_lower_ctx *c) {
   return aicc_lower_emit(c, s);
 }
 
+/* DepthwiseBlocked(x [N, Cb, H, W, b], w [Cb, kh, kw, b], B? [C]):
+ * y [N, Cb, OH, OW, b], lane l of block cb being channel cb*b + l. Every
+ * tap is a load of b consecutive lanes of the padded copy times b weights,
+ * so the lane axis vectorizes without a condition; the lanes past
+ * `channels` come out 0 (zero weights, zeroed input lanes and bias). */
+static aicc_status lower_depthwise_blocked(aicc_lower_ctx *c) {
+  const aicc_loop_buffer *x = c->in[0], *w = c->in[1], *y = c->out[0], *bias = input(c, 2);
+  if (!y) return NULL;
+  if (!aicc_dtype_is_float(x->type) || !aicc_lower_dtype_ok(x->type) || w->type != x->type ||
+      (bias && bias->type != x->type) || y->type != x->type)
+    return aicc_lower_unsupported(c, "DepthwiseBlocked of %s", aicc_dtype_text(x->type));
+  int64_t b = aicc_node_attr_int(c->node, "block", 16);
+  int64_t ch = aicc_node_attr_int(c->node, "channels", -1);
+  if (aicc_node_attr_int(c->node, "group", ch) != ch) return aicc_lower_unsupported(c, "group");
+  int64_t xd[5], wd[4], yd[5], bd[1] = {0};
+  if (x->rank != 5 || w->rank != 4 || y->rank != 5 || (bias && bias->rank != 1) ||
+      !aicc_lower_dims(x, xd) || !aicc_lower_dims(w, wd) || !aicc_lower_dims(y, yd) ||
+      (bias && !aicc_lower_dims(bias, bd)))
+    return aicc_lower_unsupported(c, "unexpected ranks");
+  int64_t Cb = b > 0 ? (ch + b - 1) / b : 0;
+  if (b < 1 || ch < 1 || xd[4] != b || xd[1] != Cb || wd[0] != Cb || wd[3] != b ||
+      yd[0] != xd[0] || yd[1] != Cb || yd[4] != b || (bias && bd[0] != ch))
+    return aicc_lower_unsupported(c, "shapes are not NCHW%lldc / CHW%lldc", (long long)b,
+                                  (long long)b);
+  conv_plan p;
+  AICC_TRY(node_fail(c, aicc_conv_geom_read(c->node, 2, &p.g)));
+  for (int d = 0; d < 2; d++) {
+    if (p.g.has_kernel && p.g.kernel[d] != wd[1 + d])
+      return aicc_lower_unsupported(c, "kernel_shape differs from the weight");
+    p.g.kernel[d] = wd[1 + d];
+  }
+  AICC_TRY(node_fail(c, aicc_conv_geom_forward(&p.g, xd + 2)));
+  if (yd[2] != p.g.out[0] || yd[3] != p.g.out[1])
+    return aicc_lower_unsupported(c, "output shape differs from the geometry");
+  aicc_loop_ctx *lc = c->lc;
+  pad_spec ps = {.sp = 2, .nsp = 2, .fill = 0, .lane_dim = 4, .block_dim = 1, .block = b,
+                 .real = ch};
+  window_pads(&p.g, &ps);
+  AICC_TRY(pad_input(c, x, &ps, &x));
+  const aicc_loop_buffer *bfull = NULL;
+  if (bias && bd[0] != Cb * b) AICC_TRY(pad_bias(c, bias, Cb * b, &bfull));
+  aicc_loop_stage *s = aicc_lower_stage(c, y);
+  if (!s) return oom();
+  int64_t ext[2] = {wd[1], wd[2]};
+  AICC_TRY(aicc_loop_stage_reduce(lc, s, AICC_LOOP_REDUCE_SUM, 2, ext, "r"));
+  const aicc_loop_expr *ax[5];
+  aicc_lower_axis_index(s, ax);
+  const aicc_loop_expr *xi[5] = {ax[0], ax[1], NULL, NULL, ax[4]};
+  const aicc_loop_expr *wi[4] = {ax[1], s->raxes[0].var, s->raxes[1].var, ax[4]};
+  for (int d = 0; d < 2; d++)
+    xi[2 + d] = aicc_loop_add(lc, scaled(c, ax[2 + d], p.g.stride[d]),
+                              scaled(c, s->raxes[d].var, p.g.dil[d]));
+  s->body = aicc_loop_mul(lc, aicc_loop_load(lc, x, xi), aicc_loop_load(lc, w, wi));
+  if (bias) {
+    const aicc_loop_expr *o = aicc_loop_add(lc, aicc_loop_mul(lc, ax[1], aicc_lower_i32(c, b)),
+                                            ax[4]);
+    const aicc_loop_expr *bv = aicc_loop_load(lc, bfull ? bfull : bias, &o);
+    s->post = aicc_loop_add(lc, aicc_loop_load(lc, y, ax), bv);
+    if (!s->post) return oom();
+  }
+  s->op_class = AICC_LOOP_CLASS_CONV;
+  return aicc_lower_emit(c, s);
+}
+
 static const aicc_lower_row rows[] = {
     {"", "Conv", lower_conv},
     {"", "ConvInteger", lower_conv_integer},
     {"", "QLinearConv", lower_qlinear_conv},
     {"", "ConvTranspose", lower_conv_transpose},
     {"ai.aicc", "ConvBlocked", lower_conv_blocked},
+    {"ai.aicc", "DepthwiseBlocked", lower_depthwise_blocked},
     {"ai.aicc", "LayoutTransform", lower_layout_transform},
 };
 
