@@ -12,7 +12,9 @@
  *    innermost output axis is contiguous in every load, it is split by the
  *    lanes and its vector loop moved inside the reduction loops;
  *  - GEMM-like stages: the root float GEMM is blocked, packed and register-
- *    tiled by schedule_gemm.c; others get a 4 x 2*lanes register block (rows
+ *    tiled by schedule_gemm.c, and so is one under an elementwise root that
+ *    reads it at its own index (bias + activation: computed at the root's
+ *    column blocks); others get a 4 x 2*lanes register block (rows
  *    unrolled, columns vectorized) inside the reduction loop, the row blocks
  *    parallel;
  *  - convolution and pooling stages: schedule_conv.c's register block of
@@ -425,6 +427,12 @@ aicc_status aicc_schedule_default(const aicc_loop_kernel *k, const aicc_sched_ta
     if (!inl[i]) last = (int)i;
   if (st || last < 0) goto done;
   const aicc_loop_stage *C = k->stages[last];
+  if (C->op_class == AICC_LOOP_CLASS_ELEMENTWISE) { /* an epilogue over a GEMM: schedule_gemm.c */
+    bool epi = false;
+    char o[64];
+    st = aicc_sched_gemm_rule(k, inl, C, t, true, out, &epi, o);
+    if (st || epi) goto done;
+  }
   int roots = 1;
   for (int i = last - 1; i >= 0; i--) {
     const aicc_loop_stage *s = k->stages[i];

@@ -18,6 +18,11 @@
  * kc loop, so every load of the inner loop is contiguous or a broadcast.
  * Block sizes come from the target's registers and cache sizes.
  *
+ * A GEMM under an elementwise epilogue (MatMul + bias + Gelu in one kernel)
+ * is not the root; the epilogue's columns are then blocked by NC (parallel)
+ * and the GEMM computed at that block loop over [.., M, NC], with the same
+ * rule over the block.
+ *
  * Reads the kernel only; builds no expressions. Declines (the caller's
  * generic rule applies) when the stage is not this shape. */
 #include <stdio.h>
@@ -25,7 +30,8 @@
 
 #include "loop/schedule_impl.h"
 
-enum { MAX_VARS = 2 * AICC_MAX_LOOP_RANK, MAX_BUFS = 8, MAX_ENV = 64, PAR_MIN_WORK = 1 << 15 };
+enum { MAX_VARS = 2 * AICC_MAX_LOOP_RANK, MAX_BUFS = 8, MAX_ENV = 64, PAR_MIN_WORK = 1 << 15,
+       EPILOGUE_MIN_WORK = 1 << 20 };
 
 /* ---- what the stage reads (through inlined stages) ---- */
 
@@ -52,6 +58,7 @@ typedef struct buf_use {
   int j_dim;
   bool on_j, on_i;  /* some index depends on j / on i */
   bool contiguous;  /* every load: last dim exactly j, no other dim on j */
+  bool identity;    /* every load is at [a0, .., an] of the stage's own axes */
 } buf_use;
 
 typedef struct scan {
@@ -87,8 +94,11 @@ static void record_load(scan *c, const aicc_loop_buffer *b, const idx_info *idx,
     memset(u, 0, sizeof *u);
     u->buf = b;
     u->j_dim = -1;
-    u->j_dim_ok = u->contiguous = true;
+    u->j_dim_ok = u->contiguous = u->identity = true;
   }
+  if (rank != c->s->n_axes) u->identity = false;
+  for (int d = 0; d < rank && u->identity; d++) /* a dim of extent 1 may read [0] */
+    if (idx[d].exact != d && !(c->s->axes[d].extent == 1 && idx[d].dep == 0)) u->identity = false;
   u->n_loads++;
   u->in_body = u->in_body || c->in_body;
   uint32_t jb = 1u << c->var_j, ib = 1u << c->var_i;
@@ -268,17 +278,20 @@ static void choose(const aicc_sched_target *t, int bytes, plan *p, bool par) {
   p->NC = round_up(ceil_div(p->N, n_jc), p->NR);
 }
 
-aicc_status aicc_sched_gemm_rule(const aicc_loop_kernel *k, const bool *inlined,
-                                 const aicc_loop_stage *s, const aicc_sched_target *t, bool par,
-                                 aicc_schedule *out, bool *done, char *outer) {
+/* The rule for GEMM stage s. n_box > 0: s is computed at a consumer's loop
+ * over column blocks of n_box (the epilogue case below), so its loops run
+ * over that box: N is n_box and nothing of s is parallel. Otherwise s must
+ * be the kernel's root: a stage computed inside a consumer's row loop
+ * covers too little to block or pack. */
+static aicc_status gemm_rule(const aicc_loop_kernel *k, const bool *inlined, const aicc_loop_stage *s,
+                             const aicc_sched_target *t, bool par, int64_t n_box, aicc_schedule *out,
+                             bool *done, char *outer) {
   *done = false;
   int P = s->n_axes;
-  /* Only the kernel's root stage: a stage computed inside a consumer's loop
-   * covers a box of it (a row, say), too little to block or pack. */
   int last = -1;
   for (size_t i = 0; i < k->n_stages; i++)
     if (!inlined[i]) last = (int)i;
-  if (last < 0 || k->stages[last] != s) return NULL;
+  if (last < 0 || (n_box <= 0 && k->stages[last] != s)) return NULL;
   if (s->op_class != AICC_LOOP_CLASS_GEMM || s->reduce != AICC_LOOP_REDUCE_SUM || s->n_raxes != 1 ||
       P < 2 || s->cond || (s->buf->type != AICC_DTYPE_F32 && s->buf->type != AICC_DTYPE_F64) ||
       t->vector_bits < 256 || P + 8 > AICC_SCHED_MAX_NAMES)
@@ -286,7 +299,7 @@ aicc_status aicc_sched_gemm_rule(const aicc_loop_kernel *k, const bool *inlined,
   int bytes = s->buf->type == AICC_DTYPE_F32 ? 4 : 8;
   plan p = {.L = t->vector_bits / (8 * bytes)};
   p.M = s->axes[P - 2].extent;
-  p.N = s->axes[P - 1].extent;
+  p.N = n_box > 0 ? n_box : s->axes[P - 1].extent;
   p.K = s->raxes[0].extent;
   p.batch = 1;
   for (int i = 0; i < P - 2; i++) p.batch *= s->axes[i].extent;
@@ -309,7 +322,7 @@ aicc_status aicc_sched_gemm_rule(const aicc_loop_kernel *k, const bool *inlined,
     }
     if (!u->contiguous || p.M >= 16) packs[n_packs++] = u;
   }
-  choose(t, bytes, &p, par && (p.batch * p.M * p.N * p.K >= PAR_MIN_WORK));
+  choose(t, bytes, &p, n_box <= 0 && par && (p.batch * p.M * p.N * p.K >= PAR_MIN_WORK));
 
   /* Loop names. */
   names nm = {.n = 0};
@@ -415,4 +428,135 @@ aicc_status aicc_sched_gemm_rule(const aicc_loop_kernel *k, const bool *inlined,
   snprintf(outer, 64, "%s", first);
   *done = true;
   return NULL;
+}
+
+/* ---- the epilogue case: an elementwise root over a GEMM ---- */
+
+/* The GEMM stage that elementwise root e reads at its own index, when the
+ * kernel is that GEMM, e, and inlined stages only (BERT's MatMul + Add +
+ * Gelu); else NULL. */
+static const aicc_loop_stage *epilogue_gemm(const aicc_loop_kernel *k, const bool *inlined,
+                                            const aicc_loop_stage *e) {
+  if (e->reduce != AICC_LOOP_REDUCE_NONE || e->cond || e->n_axes < 2 ||
+      e->op_class != AICC_LOOP_CLASS_ELEMENTWISE)
+    return NULL;
+  const aicc_loop_stage *g = NULL;
+  for (size_t i = 0; i < k->n_stages; i++) {
+    const aicc_loop_stage *s = k->stages[i];
+    if (inlined[i] || s == e) continue;
+    if (g || s->op_class != AICC_LOOP_CLASS_GEMM || aicc_loop_kernel_is_param(k, s->buf)) return NULL;
+    g = s;
+  }
+  if (!g || g->n_axes != e->n_axes || g->buf->type != e->buf->type) return NULL;
+  for (int d = 0; d < e->n_axes; d++)
+    if (g->axes[d].extent != e->axes[d].extent) return NULL;
+  scan sc = {.k = k, .inlined = inlined, .s = e, .var_i = e->n_axes - 2, .var_j = e->n_axes - 1};
+  scan_stage(&sc);
+  if (sc.bad) return NULL;
+  for (int i = 0; i < sc.n_use; i++)
+    if (sc.use[i].buf == g->buf) return sc.use[i].identity ? g : NULL;
+  return NULL;
+}
+
+/* e[.., i, j] = f(G[.., i, j], ..): e's columns in blocks of NC (the GEMM
+ * plan's jc, parallel), G computed at that block loop over [.., M, NC] with
+ * the GEMM rule, e's rows and vectorized columns inside. The epilogue reads
+ * G's block while it is still in L2, and G gets the fast rule although it is
+ * not the root. */
+static aicc_status epilogue_rule(const aicc_loop_kernel *k, const bool *inlined,
+                                 const aicc_loop_stage *e, const aicc_sched_target *t, bool par,
+                                 aicc_schedule *out, bool *done, char *outer) {
+  const aicc_loop_stage *g = epilogue_gemm(k, inlined, e);
+  if (!g || g->n_raxes != 1 || t->vector_bits < 256) return NULL;
+  int P = e->n_axes, bytes = g->buf->type == AICC_DTYPE_F32 ? 4 : 8;
+  if (P + 4 > AICC_SCHED_MAX_NAMES) return NULL;
+  plan p = {.L = t->vector_bits / (8 * bytes)};
+  p.M = g->axes[P - 2].extent;
+  p.N = g->axes[P - 1].extent;
+  p.K = g->raxes[0].extent;
+  p.batch = 1; /* the blocks are over N only: batch rows stay inside */
+  int64_t work = p.N * p.K;
+  for (int i = 0; i < P - 1; i++) work *= g->axes[i].extent;
+  /* Tiny GEMMs (BERT-tiny's 16 x 64 x 64): packing and blocking cost more
+   * than they save (measured ~20% slower), the generic rules stay. */
+  if (p.N < p.L || p.M < 1 || p.K < 1 || work < EPILOGUE_MIN_WORK) return NULL;
+  choose(t, bytes, &p, par && work >= PAR_MIN_WORK);
+  /* Blocks of whole NR panels that tile N exactly: the last block's box is
+   * then not shifted inwards off the panel grid (schedule_lower.c), so each
+   * block packs only its own panels. Else one block. */
+  int64_t tiles = ceil_div(p.N, p.NR), n_jc = 1;
+  if (p.N % p.NR == 0) {
+    int th = t->threads > 0 ? t->threads : 1;
+    for (n_jc = ceil_div(p.N, p.NC); tiles % n_jc; n_jc++) {}
+    for (int64_t q = n_jc; p.par_jc && th > 1 && q <= tiles; q++)
+      if (tiles % q == 0 && q % th == 0) {
+        n_jc = q;
+        break;
+      }
+  }
+  p.NC = n_jc == 1 ? round_up(p.N, p.NR) : tiles / n_jc * p.NR;
+  /* No parallel column blocks where threads want them (few, ragged N): the
+   * generic rules' parallel rows are worth more. */
+  bool par_blocks = p.par_jc && n_jc >= 2;
+  if (par && t->threads > 1 && work >= PAR_MIN_WORK && !par_blocks) return NULL;
+  /* G over one block, into a scratch schedule: it may still decline. */
+  aicc_schedule gs;
+  aicc_schedule_init(&gs);
+  bool gdone = false;
+  char gouter[64];
+  aicc_status st = gemm_rule(k, inlined, g, t, false, p.NC, &gs, &gdone, gouter);
+  if (st || !gdone) {
+    aicc_schedule_fini(&gs);
+    return st;
+  }
+  names nm = {.n = 0};
+  for (int i = 0; i < P; i++) snprintf(nm.used[nm.n++], 64, "%s", e->axes[i].var->v.name);
+  const char *en = e->name, *jv = e->axes[P - 1].var->v.name;
+  char b[80];
+  snprintf(b, sizeof b, "%sc", jv);
+  const char *jc = fresh(&nm, b);
+  snprintf(b, sizeof b, "%sb", jv);
+  const char *jb = fresh(&nm, b);
+  const char *order[AICC_SCHED_MAX_NAMES];
+  int n = 0;
+  order[n++] = jc;
+  for (int i = 0; i < P - 1; i++) order[n++] = e->axes[i].var->v.name;
+  order[n++] = jb;
+  if (!(st = split(out, en, jv, jc, jb, p.NC))) st = add(out, AICC_SCHED_REORDER, en, n, order, 0, NULL);
+  if (!st && p.NC >= p.L) {
+    snprintf(b, sizeof b, "%so", jb);
+    const char *jo = fresh(&nm, b);
+    snprintf(b, sizeof b, "%si", jb);
+    const char *ji = fresh(&nm, b);
+    st = split(out, en, jb, jo, ji, p.L);
+    if (!st) st = mark(out, AICC_SCHED_VECTORIZE, en, ji);
+  }
+  if (!st && par_blocks) st = mark(out, AICC_SCHED_PARALLEL, en, jc);
+  if (!st) {
+    const char *ca[2] = {en, jc};
+    st = add(out, AICC_SCHED_COMPUTE_AT, g->name, 2, ca, 0, NULL);
+  }
+  for (size_t i = 0; i < gs.n && !st; i++) {
+    aicc_sched_step step = gs.steps[i];
+    const char *ca[2] = {en, jc};
+    if (step.kind == AICC_SCHED_COMPUTE_AT && step.n_names == 2 && !strcmp(step.names[0], g->name)) {
+      /* A panel of B at the block loop of e, where its box is known. */
+      step.names[0] = ca[0];
+      step.names[1] = ca[1];
+    }
+    st = aicc_schedule_add(out, &step);
+  }
+  aicc_schedule_fini(&gs);
+  if (st) return st;
+  snprintf(outer, 64, "%s", jc);
+  *done = true;
+  return NULL;
+}
+
+aicc_status aicc_sched_gemm_rule(const aicc_loop_kernel *k, const bool *inlined,
+                                 const aicc_loop_stage *s, const aicc_sched_target *t, bool par,
+                                 aicc_schedule *out, bool *done, char *outer) {
+  *done = false;
+  if (s->op_class == AICC_LOOP_CLASS_ELEMENTWISE) return epilogue_rule(k, inlined, s, t, par, out, done, outer);
+  return gemm_rule(k, inlined, s, t, par, 0, out, done, outer);
 }

@@ -498,11 +498,65 @@ static void text_round_trip(void **state) {
   }
 }
 
+/* Default schedules of a GEMM under an elementwise epilogue (bias +
+ * activation, schedule_gemm.c), on seeded random shapes and thread counts:
+ * always correct, and on one thread with N whole 32-column panels (and
+ * over 2^20 multiply-adds) the GEMM gets the blocked rule (register tile, packed B) though it is not the
+ * kernel's root. */
+static void gemm_epilogue_defaults(void **state) {
+  (void)state;
+  uint64_t seed = 12345;
+  int fast = 0;
+  for (int it = 0; it < 8; it++) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    uint32_t r = (uint32_t)(seed >> 33);
+    int batch = 1 + (int)(r % 2), m = 20 + (int)(r / 2 % 21), k = 200 + (int)(r / 64 % 200);
+    int n = (it % 3 == 2) ? 100 + (int)(r / 32768 % 90) : 32 * (4 + (int)(r / 32768 % 3));
+    int threads = 1 + (int)(r / 4096 % 2) * 3;
+    char src[1024];
+    snprintf(src, sizeof src,
+             "kernel dense(A: f32[%d, %d, %d], B: f32[%d, %d], b: f32[%d], Y: f32[%d, %d, %d]) {\n"
+             "  temp C: f32[%d, %d, %d]\n"
+             "  C[i0, i1, i2] = sum(r0: %d) A[i0, i1, r0]*B[r0, i2] @gemm\n"
+             "  temp T: f32[%d, %d, %d]\n"
+             "  T[i0, i1, i2] = C[i0, i1, i2] + b[i2] @inlinable\n"
+             "  Y[i0, i1, i2] = T[i0, i1, i2]*0.5*(1.0 + erf(T[i0, i1, i2]*0.70710677))\n"
+             "}\n",
+             batch, m, k, k, n, n, batch, m, n, batch, m, n, k, batch, m, n);
+    aicc_loop_ctx *ctx = aicc_loop_ctx_create();
+    aicc_loop_kernel *kk = parse_kernel(ctx, src);
+    aicc_sched_target t = aicc_sched_target_default(512, threads);
+    aicc_schedule s;
+    aicc_schedule_init(&s);
+    assert_null(aicc_schedule_default(kk, &t, &s));
+    aicc_loop_func *f = NULL;
+    aicc_status st = aicc_schedule_apply(ctx, kk, &s, &f);
+    if (st) fail_msg("dense %dx%dx%d n=%d: %s", batch, m, k, n, aicc_status_message(st));
+    st = aicc_schedule_check(ctx, kk, f, seed);
+    if (st) fail_msg("dense %dx%dx%d n=%d: %s", batch, m, k, n, aicc_status_message(st));
+    char *text = aicc_loop_func_print(f);
+    if (threads == 1 && n % 32 == 0 && (int64_t)batch * m * n * k >= (1 << 20)) { /* not tiny */
+      /* the rule's column blocks and tiles; B packed once there are 16 rows */
+      char *recs = aicc_schedule_print(&s);
+      if (!strstr(recs, "split(C, i2, i2c, i2b, ") || !strstr(recs, "split(C, i2b, i2r, i2i, 32)") ||
+          !strstr(recs, "compute_at(C, Y, i2c)") || (m >= 16 && !strstr(text, "B_pack")))
+        fail_msg("dense %dx%dx%d n=%d: the GEMM did not get the blocked rule:\n%s", batch, m, k, n, recs);
+      free(recs);
+      fast++;
+    }
+    free(text);
+    aicc_schedule_fini(&s);
+    aicc_loop_ctx_destroy(ctx);
+  }
+  assert_true(fast >= 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(text_round_trip),
       cmocka_unit_test(check_catches),
       cmocka_unit_test(default_schedules),
+      cmocka_unit_test(gemm_epilogue_defaults),
       cmocka_unit_test(random_schedules),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
