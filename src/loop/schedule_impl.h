@@ -81,7 +81,9 @@ AICC_MUST_USE aicc_status aicc_sched_conv_rules(const aicc_loop_kernel *k,
  * blocks parallel when par. inlined[i] says that stage i of k is inlined.
  * Appends s's records to out and sets *done, with outer (64 bytes) its
  * outermost loop; leaves both alone and *done false when s is not a shape
- * it handles. */
+ * it handles. s may also be a pure elementwise root whose one expensive
+ * producer is a GEMM stage read at the root's index (a fused epilogue):
+ * the root is tiled by column blocks and the GEMM computed at each block. */
 AICC_MUST_USE aicc_status aicc_sched_gemm_rule(const aicc_loop_kernel *k, const bool *inlined,
                                                const aicc_loop_stage *s, const aicc_sched_target *t,
                                                bool par, aicc_schedule *out, bool *done, char *outer);
