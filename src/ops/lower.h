@@ -95,6 +95,19 @@ AICC_MUST_USE aicc_status aicc_lower_need_buf(aicc_lower_ctx *c, const aicc_loop
 /* min(max(e, lo), hi) in e's type. */
 const aicc_loop_expr *aicc_lower_clamp(aicc_lower_ctx *c, const aicc_loop_expr *e, int64_t lo,
                                        int64_t hi);
+/* v*k and v+k with an i32 constant k, without the no-op forms (NULL in,
+ * NULL out); a && b where the constant true stands for "no condition". */
+const aicc_loop_expr *aicc_lower_mul_k(aicc_lower_ctx *c, const aicc_loop_expr *v, int64_t k);
+const aicc_loop_expr *aicc_lower_add_k(aicc_lower_ctx *c, const aicc_loop_expr *v, int64_t k);
+const aicc_loop_expr *aicc_lower_and(aicc_lower_ctx *c, const aicc_loop_expr *a,
+                                     const aicc_loop_expr *b);
+/* A parameter given per position along one axis (a bias, zero point or
+ * scale): input `in` is a scalar (any rank, one value) or a 1-D tensor of
+ * n values read at index ix. *e is NULL when the input is omitted;
+ * UNSUPPORTED for other shapes. */
+AICC_MUST_USE aicc_status aicc_lower_load_per(aicc_lower_ctx *c, int in, int64_t n,
+                                              const aicc_loop_expr *ix,
+                                              const aicc_loop_expr **e);
 /* Integer / float constants of the loop IR, i32 index constants. */
 const aicc_loop_expr *aicc_lower_i32(aicc_lower_ctx *c, int64_t v);
 const aicc_loop_expr *aicc_lower_const(aicc_lower_ctx *c, aicc_dtype t, double v);

@@ -137,3 +137,42 @@ const aicc_loop_expr *aicc_lower_clamp(aicc_lower_ctx *c, const aicc_loop_expr *
   const aicc_loop_expr *r = aicc_loop_max(c->lc, e, aicc_loop_int(c->lc, e->type, lo));
   return aicc_loop_min(c->lc, r, aicc_loop_int(c->lc, e->type, hi));
 }
+
+const aicc_loop_expr *aicc_lower_mul_k(aicc_lower_ctx *c, const aicc_loop_expr *v, int64_t k) {
+  return k == 1 ? v : aicc_loop_mul(c->lc, v, aicc_lower_i32(c, k));
+}
+
+const aicc_loop_expr *aicc_lower_add_k(aicc_lower_ctx *c, const aicc_loop_expr *v, int64_t k) {
+  return k == 0 ? v : aicc_loop_add(c->lc, v, aicc_lower_i32(c, k));
+}
+
+const aicc_loop_expr *aicc_lower_and(aicc_lower_ctx *c, const aicc_loop_expr *a,
+                                     const aicc_loop_expr *b) {
+  const aicc_loop_expr *t = aicc_loop_bool(c->lc, true);
+  if (!a || !b) return NULL;
+  if (a == t) return b;
+  if (b == t) return a;
+  return aicc_loop_binary(c->lc, AICC_LOOP_AND, a, b);
+}
+
+aicc_status aicc_lower_load_per(aicc_lower_ctx *c, int in, int64_t n, const aicc_loop_expr *ix,
+                                const aicc_loop_expr **e) {
+  *e = NULL;
+  const aicc_loop_buffer *b = in < c->n_in ? c->in[in] : NULL;
+  if (!b) return NULL;
+  int64_t dims[AICC_MAX_LOOP_RANK], cnt = 1;
+  if (b->rank > AICC_MAX_LOOP_RANK || !aicc_lower_dims(b, dims))
+    return aicc_lower_unsupported(c, "input %d has no static shape", in);
+  for (int i = 0; i < b->rank; i++) cnt *= dims[i];
+  const aicc_loop_expr *idx[AICC_MAX_LOOP_RANK];
+  if (cnt == 1) {
+    for (int i = 0; i < b->rank; i++) idx[i] = aicc_lower_i32(c, 0);
+  } else if (b->rank == 1 && cnt == n && ix) {
+    idx[0] = ix;
+  } else {
+    return aicc_lower_unsupported(c, "input %d has %lld values, expected 1 or %lld", in,
+                                  (long long)cnt, (long long)n);
+  }
+  *e = aicc_loop_load(c->lc, b, idx);
+  return *e ? NULL : aicc_errorf(AICC_ERR_NOMEM, "out of memory");
+}

@@ -24,35 +24,15 @@ static aicc_status node_fail(const aicc_lower_ctx *c, aicc_status s) {
   return aicc_status_wrap(s, "%s", aicc_node_describe(c->node, buf, sizeof buf));
 }
 
-/* ---- small expression builders (NULL in, NULL out) ---- */
-
-static const aicc_loop_expr *scaled(aicc_lower_ctx *c, const aicc_loop_expr *v, int64_t k) {
-  return k == 1 ? v : aicc_loop_mul(c->lc, v, aicc_lower_i32(c, k));
-}
-
-static const aicc_loop_expr *plus(aicc_lower_ctx *c, const aicc_loop_expr *v, int64_t k) {
-  return k == 0 ? v : aicc_loop_add(c->lc, v, aicc_lower_i32(c, k));
-}
-
-/* a && b where the constant true stands for "no condition". */
-static const aicc_loop_expr *and2(aicc_lower_ctx *c, const aicc_loop_expr *a,
-                                  const aicc_loop_expr *b) {
-  const aicc_loop_expr *t = aicc_loop_bool(c->lc, true);
-  if (!a || !b) return NULL;
-  if (a == t) return b;
-  if (b == t) return a;
-  return aicc_loop_binary(c->lc, AICC_LOOP_AND, a, b);
-}
-
 /* cond && 0 <= p < n for p in [pmin, pmax], leaving out halves that hold
  * for every p. */
 static const aicc_loop_expr *and_in_range(aicc_lower_ctx *c, const aicc_loop_expr *cond,
                                           const aicc_loop_expr *p, int64_t pmin, int64_t pmax,
                                           int64_t n) {
   if (pmin < 0)
-    cond = and2(c, cond, aicc_loop_binary(c->lc, AICC_LOOP_GE, p, aicc_lower_i32(c, 0)));
+    cond = aicc_lower_and(c, cond, aicc_loop_binary(c->lc, AICC_LOOP_GE, p, aicc_lower_i32(c, 0)));
   if (pmax >= n)
-    cond = and2(c, cond, aicc_loop_binary(c->lc, AICC_LOOP_LT, p, aicc_lower_i32(c, n)));
+    cond = aicc_lower_and(c, cond, aicc_loop_binary(c->lc, AICC_LOOP_LT, p, aicc_lower_i32(c, n)));
   return cond;
 }
 
@@ -66,30 +46,6 @@ static aicc_status set_cond(aicc_lower_ctx *c, aicc_loop_stage *s, const aicc_lo
 /* in[i] when present, else NULL. */
 static const aicc_loop_buffer *input(const aicc_lower_ctx *c, int i) {
   return i < c->n_in ? c->in[i] : NULL;
-}
-
-/* A per-output-channel parameter (bias, weight zero point or scale): a
- * scalar or a 1-D tensor of M values, loaded at channel m. */
-static aicc_status per_channel(aicc_lower_ctx *c, int in, int64_t M, const aicc_loop_expr *m,
-                               const aicc_loop_expr **e) {
-  *e = NULL;
-  const aicc_loop_buffer *b = input(c, in);
-  if (!b) return NULL;
-  int64_t dims[AICC_MAX_LOOP_RANK], cnt = 1;
-  if (b->rank > AICC_MAX_LOOP_RANK || !aicc_lower_dims(b, dims))
-    return aicc_lower_unsupported(c, "input %d has no static shape", in);
-  for (int i = 0; i < b->rank; i++) cnt *= dims[i];
-  const aicc_loop_expr *idx[AICC_MAX_LOOP_RANK];
-  if (cnt == 1) {
-    for (int i = 0; i < b->rank; i++) idx[i] = aicc_lower_i32(c, 0);
-  } else if (b->rank == 1 && cnt == M && m) {
-    idx[0] = m;
-  } else {
-    return aicc_lower_unsupported(c, "input %d has %lld values, expected %lld", in,
-                                  (long long)cnt, (long long)M);
-  }
-  *e = aicc_loop_load(c->lc, b, idx);
-  return *e ? NULL : oom();
 }
 
 /* ---- padded copies ---- */
@@ -157,10 +113,10 @@ static aicc_status pad_input(aicc_lower_ctx *c, const aicc_loop_buffer *x, const
     const aicc_loop_expr *pos = ax[j];
     int64_t n = pd[j];
     if (ph && i == last) {
-      pos = aicc_loop_add(lc, scaled(c, ax[j + 1], ps->phase), ax[j]);
+      pos = aicc_loop_add(lc, aicc_lower_mul_k(c, ax[j + 1], ps->phase), ax[j]);
       n = pd[j + 1] * ps->phase;
     }
-    const aicc_loop_expr *q = plus(c, pos, -ps->lo[d]);
+    const aicc_loop_expr *q = aicc_lower_add_k(c, pos, -ps->lo[d]);
     cond = and_in_range(c, cond, q, -ps->lo[d], n - 1 - ps->lo[d], xd[i]);
     if (ps->lo[d] > 0) q = aicc_loop_max(lc, q, aicc_lower_i32(c, 0));
     if (n - ps->lo[d] > xd[i]) q = aicc_loop_min(lc, q, aicc_lower_i32(c, xd[i] - 1));
@@ -170,9 +126,9 @@ static aicc_status pad_input(aicc_lower_ctx *c, const aicc_loop_buffer *x, const
     /* The channel of a lane, compared in floats: an integer comparison that
      * varies across the lanes would keep the copy from vectorizing. */
     const aicc_loop_expr *ch = aicc_loop_add(
-        lc, scaled(c, ax[ps->block_dim], ps->block), ax[ps->lane_dim]);
+        lc, aicc_lower_mul_k(c, ax[ps->block_dim], ps->block), ax[ps->lane_dim]);
     const aicc_loop_expr *chf = aicc_loop_cast(lc, x->type, ch);
-    cond = and2(c, cond, aicc_loop_binary(lc, AICC_LOOP_LT, chf,
+    cond = aicc_lower_and(c, cond, aicc_loop_binary(lc, AICC_LOOP_LT, chf,
                                           aicc_lower_const(c, x->type, (double)ps->real)));
   }
   if (!cond) return oom();
@@ -250,7 +206,7 @@ static aicc_status conv_taps(aicc_lower_ctx *c, const conv_plan *p, bool padded,
   /* The group of output channel m, and the input channel of tap ci in it. */
   const aicc_loop_expr *grp = NULL, *ch = ci;
   if (p->G > 1) grp = Mg == 1 ? m : aicc_loop_div(c->lc, m, aicc_lower_i32(c, Mg));
-  if (grp) ch = Cg == 1 ? grp : aicc_loop_add(c->lc, scaled(c, grp, Cg), ci);
+  if (grp) ch = Cg == 1 ? grp : aicc_loop_add(c->lc, aicc_lower_mul_k(c, grp, Cg), ci);
   xi[0] = n;
   xi[1] = ch;
   wi[0] = m;
@@ -260,8 +216,8 @@ static aicc_status conv_taps(aicc_lower_ctx *c, const conv_plan *p, bool padded,
     const aicc_loop_expr *o = s->axes[2 + d].var, *k = s->raxes[1 + d].var;
     int64_t st = g->stride[d], dl = g->dil[d], pl = padded ? 0 : g->pad_lo[d];
     const aicc_loop_expr *pos =
-        plus(c, aicc_loop_add(c->lc, scaled(c, o, st), scaled(c, k, dl)), -pl);
-    if (g->kernel[d] == 1) pos = plus(c, scaled(c, o, st), -pl);
+        aicc_lower_add_k(c, aicc_loop_add(c->lc, aicc_lower_mul_k(c, o, st), aicc_lower_mul_k(c, k, dl)), -pl);
+    if (g->kernel[d] == 1) pos = aicc_lower_add_k(c, aicc_lower_mul_k(c, o, st), -pl);
     int64_t pmax = (g->out[d] - 1) * st - pl + (g->kernel[d] - 1) * dl;
     if (!padded) cond = and_in_range(c, cond, pos, -pl, pmax, g->in[d]);
     xi[2 + d] = pos;
@@ -269,7 +225,7 @@ static aicc_status conv_taps(aicc_lower_ctx *c, const conv_plan *p, bool padded,
     if (d == nsp - 1 && phase > 1) {
       /* The phase-split copy (pad_spec): position o*phase + k*dl is cell
        * (k*dl % phase, o + k*dl / phase). */
-      const aicc_loop_expr *kd = scaled(c, k, dl), *f = aicc_lower_i32(c, phase);
+      const aicc_loop_expr *kd = aicc_lower_mul_k(c, k, dl), *f = aicc_lower_i32(c, phase);
       xi[2 + d] = g->kernel[d] == 1 ? aicc_lower_i32(c, 0) : aicc_loop_mod(c->lc, kd, f);
       xi[3 + d] = g->kernel[d] == 1 ? o : aicc_loop_add(c->lc, o, aicc_loop_div(c->lc, kd, f));
     }
@@ -325,7 +281,7 @@ static aicc_status lower_conv(aicc_lower_ctx *c) {
   s->body = aicc_loop_mul(lc, aicc_loop_load(lc, x, xi), aicc_loop_load(lc, w, wi));
   if (b) {
     const aicc_loop_expr *bv;
-    AICC_TRY(per_channel(c, 2, p.M, ax[1], &bv));
+    AICC_TRY(aicc_lower_load_per(c, 2, p.M, ax[1], &bv));
     s->post = aicc_loop_add(lc, aicc_loop_load(lc, yw, ax), bv);
     if (!s->post) return oom();
   }
@@ -360,8 +316,8 @@ static aicc_status int_conv_stage(aicc_lower_ctx *c, int xn, int xzn, int wn, in
   const aicc_loop_expr *xv = aicc_loop_cast(lc, AICC_DTYPE_I32, aicc_loop_load(lc, x, xi));
   const aicc_loop_expr *wv = aicc_loop_cast(lc, AICC_DTYPE_I32, aicc_loop_load(lc, w, wi));
   const aicc_loop_expr *zx, *zw;
-  AICC_TRY(per_channel(c, xzn, 1, NULL, &zx));
-  AICC_TRY(per_channel(c, wzn, p->M, s->axes[1].var, &zw));
+  AICC_TRY(aicc_lower_load_per(c, xzn, 1, NULL, &zx));
+  AICC_TRY(aicc_lower_load_per(c, wzn, p->M, s->axes[1].var, &zw));
   if (zx) xv = aicc_loop_sub(lc, xv, aicc_loop_cast(lc, AICC_DTYPE_I32, zx));
   if (zw) wv = aicc_loop_sub(lc, wv, aicc_loop_cast(lc, AICC_DTYPE_I32, zw));
   s->body = aicc_loop_mul(lc, xv, wv);
@@ -401,11 +357,11 @@ static aicc_status lower_qlinear_conv(aicc_lower_ctx *c) {
   if (!s) return oom();
   const aicc_loop_expr *ax[AICC_MAX_LOOP_RANK], *xs, *ws, *ys, *yz, *bv;
   aicc_lower_axis_index(s, ax);
-  AICC_TRY(per_channel(c, 1, 1, NULL, &xs));
-  AICC_TRY(per_channel(c, 4, p.M, ax[1], &ws));
-  AICC_TRY(per_channel(c, 6, 1, NULL, &ys));
-  AICC_TRY(per_channel(c, 7, 1, NULL, &yz));
-  AICC_TRY(per_channel(c, 8, p.M, ax[1], &bv));
+  AICC_TRY(aicc_lower_load_per(c, 1, 1, NULL, &xs));
+  AICC_TRY(aicc_lower_load_per(c, 4, p.M, ax[1], &ws));
+  AICC_TRY(aicc_lower_load_per(c, 6, 1, NULL, &ys));
+  AICC_TRY(aicc_lower_load_per(c, 7, 1, NULL, &yz));
+  AICC_TRY(aicc_lower_load_per(c, 8, p.M, ax[1], &bv));
   const aicc_loop_expr *a = aicc_loop_load(lc, acc, ax);
   if (bv) a = aicc_loop_add(lc, a, bv);
   const aicc_loop_expr *mult = aicc_loop_div(lc, aicc_loop_mul(lc, xs, ws), ys);
@@ -474,7 +430,7 @@ static aicc_status lower_conv_transpose(aicc_lower_ctx *c) {
   if (G > 1) {
     const aicc_loop_expr *mg = aicc_lower_i32(c, Mg);
     const aicc_loop_expr *grp = Mg == 1 ? m : aicc_loop_div(lc, m, mg);
-    ch = Cg == 1 ? grp : aicc_loop_add(lc, scaled(c, grp, Cg), ci);
+    ch = Cg == 1 ? grp : aicc_loop_add(lc, aicc_lower_mul_k(c, grp, Cg), ci);
     mw = Mg == 1 ? aicc_lower_i32(c, 0) : aicc_loop_mod(lc, m, mg);
   }
   xi[0] = s->axes[0].var;
@@ -485,12 +441,12 @@ static aicc_status lower_conv_transpose(aicc_lower_ctx *c) {
   for (int d = 0; d < nsp; d++) {
     const aicc_loop_expr *o = s->axes[2 + d].var, *k = s->raxes[1 + d].var;
     int64_t st = g.stride[d], dl = g.dil[d], pl = g.pad_lo[d];
-    const aicc_loop_expr *num = plus(c, aicc_loop_sub(lc, o, scaled(c, k, dl)), pl);
+    const aicc_loop_expr *num = aicc_lower_add_k(c, aicc_loop_sub(lc, o, aicc_lower_mul_k(c, k, dl)), pl);
     int64_t nmin = pl - (g.kernel[d] - 1) * dl, nmax = yd[2 + d] - 1 + pl;
     const aicc_loop_expr *i = num;
     if (st != 1) {
       const aicc_loop_expr *sv = aicc_lower_i32(c, st);
-      cond = and2(c, cond, aicc_loop_binary(lc, AICC_LOOP_EQ, aicc_loop_mod(lc, num, sv),
+      cond = aicc_lower_and(c, cond, aicc_loop_binary(lc, AICC_LOOP_EQ, aicc_loop_mod(lc, num, sv),
                                             aicc_lower_i32(c, 0)));
       i = aicc_loop_div(lc, num, sv);
     }
@@ -504,7 +460,7 @@ static aicc_status lower_conv_transpose(aicc_lower_ctx *c) {
   if (b) {
     const aicc_loop_expr *ax[AICC_MAX_LOOP_RANK], *bv;
     aicc_lower_axis_index(s, ax);
-    AICC_TRY(per_channel(c, 2, M, m, &bv));
+    AICC_TRY(aicc_lower_load_per(c, 2, M, m, &bv));
     s->post = aicc_loop_add(lc, aicc_loop_load(lc, y, ax), bv);
     if (!s->post) return oom();
   }
@@ -647,8 +603,8 @@ static aicc_status lower_conv_blocked(aicc_lower_ctx *c) {
   const aicc_loop_expr *xi[5] = {ax[0], cb, NULL, NULL, il};
   const aicc_loop_expr *wi[6] = {ax[1], cb, s->raxes[1].var, s->raxes[2].var, il, ax[4]};
   for (int d = 0; d < 2; d++)
-    xi[2 + d] = aicc_loop_add(lc, scaled(c, ax[2 + d], p.g.stride[d]),
-                              scaled(c, s->raxes[1 + d].var, p.g.dil[d]));
+    xi[2 + d] = aicc_loop_add(lc, aicc_lower_mul_k(c, ax[2 + d], p.g.stride[d]),
+                              aicc_lower_mul_k(c, s->raxes[1 + d].var, p.g.dil[d]));
   s->body = aicc_loop_mul(lc, aicc_loop_load(lc, x, xi), aicc_loop_load(lc, w, wi));
   if (bias) {
     const aicc_loop_expr *o = aicc_loop_add(lc, aicc_loop_mul(lc, ax[1], aicc_lower_i32(c, b)),
@@ -711,8 +667,8 @@ static aicc_status lower_depthwise_blocked(aicc_lower_ctx *c) {
   const aicc_loop_expr *xi[5] = {ax[0], ax[1], NULL, NULL, ax[4]};
   const aicc_loop_expr *wi[4] = {ax[1], s->raxes[0].var, s->raxes[1].var, ax[4]};
   for (int d = 0; d < 2; d++)
-    xi[2 + d] = aicc_loop_add(lc, scaled(c, ax[2 + d], p.g.stride[d]),
-                              scaled(c, s->raxes[d].var, p.g.dil[d]));
+    xi[2 + d] = aicc_loop_add(lc, aicc_lower_mul_k(c, ax[2 + d], p.g.stride[d]),
+                              aicc_lower_mul_k(c, s->raxes[d].var, p.g.dil[d]));
   s->body = aicc_loop_mul(lc, aicc_loop_load(lc, x, xi), aicc_loop_load(lc, w, wi));
   if (bias) {
     const aicc_loop_expr *o = aicc_loop_add(lc, aicc_loop_mul(lc, ax[1], aicc_lower_i32(c, b)),

@@ -68,31 +68,6 @@ static void mm_index(aicc_lower_ctx *c, const mm_geom *g, const aicc_loop_buffer
   }
 }
 
-/* A per-row (of A: n == M, indexed by i) or per-column (of B: n == N,
- * indexed by j) parameter such as a zero point or scale: a scalar or a
- * 1-D tensor of n values. *e is NULL when the input is omitted. */
-static aicc_status mm_param(aicc_lower_ctx *c, int in, int64_t n, const aicc_loop_expr *ix,
-                            const aicc_loop_expr **e) {
-  *e = NULL;
-  const aicc_loop_buffer *b = in < c->n_in ? c->in[in] : NULL;
-  if (!b) return NULL;
-  int64_t dims[AICC_MAX_LOOP_RANK], cnt = 1;
-  if (b->rank > AICC_MAX_LOOP_RANK || !aicc_lower_dims(b, dims))
-    return aicc_lower_unsupported(c, "input %d has no static shape", in);
-  for (int i = 0; i < b->rank; i++) cnt *= dims[i];
-  const aicc_loop_expr *idx[AICC_MAX_LOOP_RANK];
-  if (cnt == 1) {
-    for (int i = 0; i < b->rank; i++) idx[i] = aicc_lower_i32(c, 0);
-  } else if (b->rank == 1 && cnt == n && ix) {
-    idx[0] = ix;
-  } else {
-    return aicc_lower_unsupported(c, "input %d has %lld values, expected 1 or %lld", in,
-                                  (long long)cnt, (long long)n);
-  }
-  *e = aicc_loop_load(c->lc, b, idx);
-  return *e ? NULL : oom();
-}
-
 /* ---- MatMul ---- */
 
 static aicc_status lower_matmul(aicc_lower_ctx *c) {
@@ -133,8 +108,8 @@ static aicc_status int_matmul_stage(aicc_lower_ctx *c, int ai, int azi, int bi, 
   aicc_lower_axis_index(s, ax);
   mm_index(c, &g, A, B, ax, s->raxes[0].var, ia, ib);
   const aicc_loop_expr *za, *zb;
-  AICC_TRY(mm_param(c, azi, g.M, g.ra >= 2 ? ax[g.nbatch] : NULL, &za));
-  AICC_TRY(mm_param(c, bzi, g.N, g.rb >= 2 ? ax[g.rank - 1] : NULL, &zb));
+  AICC_TRY(aicc_lower_load_per(c, azi, g.M, g.ra >= 2 ? ax[g.nbatch] : NULL, &za));
+  AICC_TRY(aicc_lower_load_per(c, bzi, g.N, g.rb >= 2 ? ax[g.rank - 1] : NULL, &zb));
   aicc_loop_ctx *lc = c->lc;
   const aicc_loop_expr *a = aicc_loop_cast(lc, AICC_DTYPE_I32, aicc_loop_load(lc, A, ia));
   const aicc_loop_expr *b = aicc_loop_cast(lc, AICC_DTYPE_I32, aicc_loop_load(lc, B, ib));
@@ -184,10 +159,10 @@ static aicc_status lower_qlinear_matmul(aicc_lower_ctx *c) {
   const aicc_loop_expr *ax[AICC_MAX_LOOP_RANK];
   aicc_lower_axis_index(s, ax);
   const aicc_loop_expr *sa, *sb, *sy, *zy;
-  AICC_TRY(mm_param(c, 1, g.M, g.ra >= 2 ? ax[g.nbatch] : NULL, &sa));
-  AICC_TRY(mm_param(c, 4, g.N, g.rb >= 2 ? ax[g.rank - 1] : NULL, &sb));
-  AICC_TRY(mm_param(c, 6, 1, NULL, &sy));
-  AICC_TRY(mm_param(c, 7, 1, NULL, &zy));
+  AICC_TRY(aicc_lower_load_per(c, 1, g.M, g.ra >= 2 ? ax[g.nbatch] : NULL, &sa));
+  AICC_TRY(aicc_lower_load_per(c, 4, g.N, g.rb >= 2 ? ax[g.rank - 1] : NULL, &sb));
+  AICC_TRY(aicc_lower_load_per(c, 6, 1, NULL, &sy));
+  AICC_TRY(aicc_lower_load_per(c, 7, 1, NULL, &zy));
   const aicc_loop_expr *mult = aicc_loop_div(lc, aicc_loop_mul(lc, sa, sb), sy);
   if (st != AICC_DTYPE_F64) mult = aicc_loop_cast(lc, AICC_DTYPE_F64, mult);
   const aicc_loop_expr *v =

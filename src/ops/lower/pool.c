@@ -14,27 +14,9 @@ static aicc_status oom(void) { return aicc_errorf(AICC_ERR_NOMEM, "out of memory
 
 static const aicc_loop_expr *i32(aicc_lower_ctx *c, int64_t v) { return aicc_lower_i32(c, v); }
 
-static const aicc_loop_expr *scaled(aicc_lower_ctx *c, const aicc_loop_expr *v, int64_t k) {
-  return k == 1 ? v : aicc_loop_mul(c->lc, v, i32(c, k));
-}
-
-static const aicc_loop_expr *plus(aicc_lower_ctx *c, const aicc_loop_expr *v, int64_t k) {
-  return k == 0 ? v : aicc_loop_add(c->lc, v, i32(c, k));
-}
-
-/* a && b where the constant true stands for "no condition" (NULL: OOM). */
-static const aicc_loop_expr *and2(aicc_lower_ctx *c, const aicc_loop_expr *a,
-                                  const aicc_loop_expr *b) {
-  const aicc_loop_expr *t = aicc_loop_bool(c->lc, true);
-  if (!a || !b) return NULL;
-  if (a == t) return b;
-  if (b == t) return a;
-  return aicc_loop_binary(c->lc, AICC_LOOP_AND, a, b);
-}
-
 /* ceil(a / d) for d >= 1 (the IR's division floors). */
 static const aicc_loop_expr *ceil_div(aicc_lower_ctx *c, const aicc_loop_expr *a, int64_t d) {
-  return d == 1 ? a : aicc_loop_div(c->lc, plus(c, a, d - 1), i32(c, d));
+  return d == 1 ? a : aicc_loop_div(c->lc, aicc_lower_add_k(c, a, d - 1), i32(c, d));
 }
 
 /* The exponent p of LpPool / GlobalLpPool (a float before opset 2). */
@@ -106,13 +88,13 @@ static aicc_status pool_taps(aicc_lower_ctx *c, aicc_loop_stage *s, aicc_loop_re
   const aicc_loop_expr *cond = aicc_loop_bool(c->lc, true);
   for (int d = 0; d < g->nsp; d++) {
     int64_t st = g->stride[d], dl = g->dil[d], pl = g->pad_lo[d], K = g->kernel[d];
-    const aicc_loop_expr *base = scaled(c, s->axes[2 + d].var, st);
+    const aicc_loop_expr *base = aicc_lower_mul_k(c, s->axes[2 + d].var, st);
     const aicc_loop_expr *pos =
-        plus(c, K == 1 ? base : aicc_loop_add(c->lc, base, scaled(c, s->raxes[d].var, dl)), -pl);
+        aicc_lower_add_k(c, K == 1 ? base : aicc_loop_add(c->lc, base, aicc_lower_mul_k(c, s->raxes[d].var, dl)), -pl);
     int64_t pmax = (g->out[d] - 1) * st - pl + (K - 1) * dl;
-    if (pl > 0) cond = and2(c, cond, aicc_loop_binary(c->lc, AICC_LOOP_GE, pos, i32(c, 0)));
+    if (pl > 0) cond = aicc_lower_and(c, cond, aicc_loop_binary(c->lc, AICC_LOOP_GE, pos, i32(c, 0)));
     if (pmax >= g->in[d])
-      cond = and2(c, cond, aicc_loop_binary(c->lc, AICC_LOOP_LT, pos, i32(c, g->in[d])));
+      cond = aicc_lower_and(c, cond, aicc_loop_binary(c->lc, AICC_LOOP_LT, pos, i32(c, g->in[d])));
     w->pos[d] = pos;
   }
   if (!cond) return oom();
@@ -129,7 +111,7 @@ static const aicc_loop_expr *axis_count(aicc_lower_ctx *c, const aicc_conv_geom 
   bool cut_lo = -pl < lo, cut_hi = pmax >= hi;
   if (!cut_lo && !cut_hi) return i32(c, K);
   aicc_loop_ctx *lc = c->lc;
-  const aicc_loop_expr *base = plus(c, scaled(c, o, st), -pl);
+  const aicc_loop_expr *base = aicc_lower_add_k(c, aicc_lower_mul_k(c, o, st), -pl);
   const aicc_loop_expr *k0 = i32(c, 0), *k1 = i32(c, K);
   if (cut_lo)
     k0 = aicc_loop_max(lc, ceil_div(c, aicc_loop_sub(lc, i32(c, lo), base), dl), i32(c, 0));
@@ -159,7 +141,7 @@ static aicc_status max_indices(aicc_lower_ctx *c, const aicc_loop_buffer *x,
   const aicc_loop_expr *lin = NULL;
   for (int d = 0; d < nsp; d++) {
     xi[2 + d] = w->pos[d];
-    lin = lin ? aicc_loop_add(lc, scaled(c, lin, w->xd[2 + d]), w->pos[d]) : w->pos[d];
+    lin = lin ? aicc_loop_add(lc, aicc_lower_mul_k(c, lin, w->xd[2 + d]), w->pos[d]) : w->pos[d];
   }
   const aicc_loop_expr *big = aicc_loop_int(lc, AICC_DTYPE_I64, INT64_MAX);
   const aicc_loop_expr *eq =
@@ -183,7 +165,7 @@ static aicc_status max_indices(aicc_lower_ctx *c, const aicc_loop_buffer *x,
     }
   }
   const aicc_loop_expr *pl = aicc_loop_cast(
-      lc, AICC_DTYPE_I64, aicc_loop_add(lc, scaled(c, ax[0], w->xd[1]), ax[1]));
+      lc, AICC_DTYPE_I64, aicc_loop_add(lc, aicc_lower_mul_k(c, ax[0], w->xd[1]), ax[1]));
   p = aicc_loop_add(lc, aicc_loop_mul(lc, pl, aicc_loop_int(lc, AICC_DTYPE_I64, plane)), p);
   s->post = aicc_loop_select(lc, aicc_loop_binary(lc, AICC_LOOP_EQ, acc, big),
                              aicc_loop_int(lc, AICC_DTYPE_I64, -1), p);
