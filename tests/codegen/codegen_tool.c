@@ -7,25 +7,19 @@
 #include <string.h>
 
 #include "codegen/codegen.h"
+#include "core/file.h"
 #include "loop/ir.h"
 #include "loop/text.h"
 
+/* The whole file, NUL-terminated (caller frees), or NULL after printing
+ * the reason. */
 static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (n < cap) break;
-    char *nb = realloc(buf, cap *= 2);
-    if (!nb) free(buf);
-    buf = nb;
-  }
-  fclose(f);
-  *len = n;
-  return buf;
+  char *text;
+  aicc_status st = aicc_file_read(path, &text, len);
+  if (!st) return text;
+  fprintf(stderr, "%s\n", aicc_status_message(st));
+  aicc_status_free(st);
+  return NULL;
 }
 
 int main(int argc, char **argv) {
@@ -48,10 +42,7 @@ int main(int argc, char **argv) {
   }
   size_t len;
   char *text = read_file(path, &len);
-  if (!text) {
-    fprintf(stderr, "%s: cannot read\n", path);
-    return 1;
-  }
+  if (!text) return 1;
   aicc_loop_ctx *ctx = aicc_loop_ctx_create();
   aicc_loop_module m;
   char *src = NULL;

@@ -23,27 +23,21 @@
 #include "loop/bounds.h"
 #include "loop/compute.h"
 #include "loop/schedule.h"
+#include "core/file.h"
 #include "loop/ir.h"
 #include "loop/simplify.h"
 #include "loop/text.h"
 #include "loop/verify.h"
 
+/* The whole file, NUL-terminated (caller frees), or NULL after printing
+ * the reason. */
 static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    size_t got = fread(buf + n, 1, cap - n, f);
-    n += got;
-    if (n < cap) break;
-    char *nb = realloc(buf, cap *= 2);
-    if (!nb) free(buf);
-    buf = nb;
-  }
-  fclose(f);
-  *len = n;
-  return buf;
+  char *text;
+  aicc_status st = aicc_file_read(path, &text, len);
+  if (!st) return text;
+  fprintf(stderr, "%s\n", aicc_status_message(st));
+  aicc_status_free(st);
+  return NULL;
 }
 
 static void print_end(const aicc_loop_expr *e, const char *inf) {
@@ -134,10 +128,7 @@ static int report(aicc_status st) {
 static int kernels_main(const char *mode, bool check, bool dflt, const char *path) {
   size_t len;
   char *text = read_file(path, &len);
-  if (!text) {
-    fprintf(stderr, "%s: cannot read\n", path);
-    return 1;
-  }
+  if (!text) return 1;
   aicc_loop_ctx *ctx = aicc_loop_ctx_create();
   int rc = 0;
   size_t pos = 0;
@@ -243,10 +234,7 @@ int main(int argc, char **argv) {
   }
   size_t len;
   char *text = read_file(argv[2], &len);
-  if (!text) {
-    fprintf(stderr, "%s: cannot read\n", argv[2]);
-    return 1;
-  }
+  if (!text) return 1;
   aicc_loop_ctx *ctx = aicc_loop_ctx_create();
   aicc_loop_module m;
   aicc_status st = ctx ? aicc_loop_module_parse(ctx, argv[2], text, len, &m) : NULL;

@@ -550,15 +550,22 @@ static aicc_status pad_bias(aicc_lower_ctx *c, const aicc_loop_buffer *bias, int
   return aicc_lower_emit(c, s);
 }
 
+/* The blocked convolutions take x, w, the bias and y in one float type. */
+static aicc_status blocked_types(aicc_lower_ctx *c, const char *op) {
+  const aicc_loop_buffer *x = c->in[0], *w = c->in[1], *y = c->out[0], *bias = input(c, 2);
+  if (!aicc_dtype_is_float(x->type) || !aicc_lower_dtype_ok(x->type) || w->type != x->type ||
+      (bias && bias->type != x->type) || y->type != x->type)
+    return aicc_lower_unsupported(c, "%s of %s", op, aicc_dtype_text(x->type));
+  return NULL;
+}
+
 /* ConvBlocked(x [N, Cb, H, W, b], w [Ob, Cb, kh, kw, b(i), b(o)], B? [O]):
  * y [N, Ob, OH, OW, b] sums over the `channels` real input channels only
  * (input padding lanes are ignored); B applies to the first O outputs. */
 static aicc_status lower_conv_blocked(aicc_lower_ctx *c) {
   const aicc_loop_buffer *x = c->in[0], *w = c->in[1], *y = c->out[0], *bias = input(c, 2);
   if (!y) return NULL;
-  if (!aicc_dtype_is_float(x->type) || !aicc_lower_dtype_ok(x->type) || w->type != x->type ||
-      (bias && bias->type != x->type) || y->type != x->type)
-    return aicc_lower_unsupported(c, "ConvBlocked of %s", aicc_dtype_text(x->type));
+  AICC_TRY(blocked_types(c, "ConvBlocked"));
   int64_t b = aicc_node_attr_int(c->node, "block", 16);
   int64_t ch = aicc_node_attr_int(c->node, "channels", -1);
   if (aicc_node_attr_int(c->node, "group", 1) != 1) return aicc_lower_unsupported(c, "group");
@@ -625,9 +632,7 @@ static aicc_status lower_conv_blocked(aicc_lower_ctx *c) {
 static aicc_status lower_depthwise_blocked(aicc_lower_ctx *c) {
   const aicc_loop_buffer *x = c->in[0], *w = c->in[1], *y = c->out[0], *bias = input(c, 2);
   if (!y) return NULL;
-  if (!aicc_dtype_is_float(x->type) || !aicc_lower_dtype_ok(x->type) || w->type != x->type ||
-      (bias && bias->type != x->type) || y->type != x->type)
-    return aicc_lower_unsupported(c, "DepthwiseBlocked of %s", aicc_dtype_text(x->type));
+  AICC_TRY(blocked_types(c, "DepthwiseBlocked"));
   int64_t b = aicc_node_attr_int(c->node, "block", 16);
   int64_t ch = aicc_node_attr_int(c->node, "channels", -1);
   if (aicc_node_attr_int(c->node, "group", ch) != ch) return aicc_lower_unsupported(c, "group");
