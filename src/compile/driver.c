@@ -31,7 +31,11 @@ aicc_status aicc_compile_passes(aicc_model *m, int opt_level) {
   aicc_pass_ctx ctx;
   aicc_pass_ctx_init(&ctx);
   ctx.opt_level = opt_level;
-  aicc_status s = aicc_pipeline_run(m, &pl, &ctx);
+  /* Legalization for this engine only: LSTM/GRU/RNN of static length become
+   * lowerable ops (passes/rnn_unroll.c) before folding sees their weights. */
+  const aicc_pass *unroll = opt_level > 0 ? aicc_pass_find("rnn_unroll") : NULL;
+  aicc_status s = unroll ? aicc_pass_run(m, unroll, &ctx) : NULL;
+  if (!s) s = aicc_pipeline_run(m, &pl, &ctx);
   const aicc_pass *fuse = aicc_pass_find("fuse");
   if (!s && fuse) s = aicc_pass_run(m, fuse, &ctx);
   if (!s) s = aicc_graph_toposort(m->graph);
