@@ -181,6 +181,117 @@ static aicc_status add_param(aicc_cbuild *b, aicc_cunit *u, const aicc_value *v,
   return NULL;
 }
 
+/* ---- conv epilogues ---- */
+
+/* Whether every load of buf in e reads it at the point [axes] (a constant 0
+ * standing for an axis of extent 1, as broadcasting lowerings write it). */
+static bool loads_at_point(const aicc_loop_expr *e, const aicc_loop_buffer *buf,
+                           const aicc_loop_stage *at, int depth) {
+  if (!e) return true;
+  if (depth > 200) return false;
+  if (e->op == AICC_LOOP_LOAD && e->buf == buf) {
+    for (int d = 0; d < buf->rank; d++) {
+      int64_t v;
+      bool unit = at->axes[d].extent == 1 && aicc_loop_expr_is_int_const(e->args[d], &v) && v == 0;
+      if (e->args[d] != at->axes[d].var && !unit) return false;
+    }
+    return true;
+  }
+  for (uint32_t i = 0; i < e->nargs; i++)
+    if (!loads_at_point(e->args[i], buf, at, depth + 1)) return false;
+  return true;
+}
+
+static bool reads_buffer(const aicc_loop_expr *e, const aicc_loop_buffer *buf, int depth) {
+  if (!e || depth > 200) return e != NULL;
+  if (e->op == AICC_LOOP_LOAD && e->buf == buf) return true;
+  for (uint32_t i = 0; i < e->nargs; i++)
+    if (reads_buffer(e->args[i], buf, depth + 1)) return true;
+  return false;
+}
+
+/* e with every load of buf replaced by value. */
+static const aicc_loop_expr *replace_loads(aicc_loop_ctx *lc, const aicc_loop_expr *e,
+                                           const aicc_loop_buffer *buf,
+                                           const aicc_loop_expr *value) {
+  if (!e) return NULL;
+  if (e->op == AICC_LOOP_LOAD && e->buf == buf) return value;
+  if (!e->nargs) return e;
+  const aicc_loop_expr *args[64];
+  if (e->nargs > 64) return NULL;
+  bool changed = false;
+  for (uint32_t i = 0; i < e->nargs; i++) {
+    args[i] = replace_loads(lc, e->args[i], buf, value);
+    if (!args[i]) return NULL;
+    changed = changed || args[i] != e->args[i];
+  }
+  return changed ? aicc_loop_expr_with_args(lc, e, args) : e;
+}
+
+/* Folds the elementwise stages that follow a convolution's reduction into
+ * its post expression, so the epilogue (bias, activation, residual Add) is
+ * computed on the accumulators of the conv's register block before the one
+ * store (schedule_conv.c's cache_write), instead of as a pass over memory:
+ * conv S writes temp T, the only reader E (same axes, no reduction or
+ * guard) reads T at its own point; E becomes the reduction with
+ * post = E's body with T replaced by S's post (or the reduced value), and S
+ * goes away. Repeats for chains (Add then Relu). Values are unchanged: the
+ * epilogue sees exactly the values it saw in memory. */
+static aicc_status fold_conv_epilogues(aicc_loop_ctx *lc, aicc_loop_kernel *k) {
+  for (size_t i = 0; i + 1 < k->n_stages; i++) {
+    aicc_loop_stage *S = k->stages[i];
+    if (S->op_class != AICC_LOOP_CLASS_CONV || S->reduce != AICC_LOOP_REDUCE_SUM ||
+        aicc_loop_kernel_is_param(k, S->buf))
+      continue;
+    size_t reader = 0;
+    int n_readers = 0;
+    for (size_t j = 0; j < k->n_stages; j++) {
+      const aicc_loop_stage *E = k->stages[j];
+      if (j == i) continue;
+      if (reads_buffer(E->body, S->buf, 0) || reads_buffer(E->init, S->buf, 0) ||
+          reads_buffer(E->cond, S->buf, 0) || reads_buffer(E->post, S->buf, 0)) {
+        reader = j;
+        n_readers++;
+      }
+    }
+    if (n_readers != 1 || reader < i) continue;
+    aicc_loop_stage *E = k->stages[reader];
+    bool ok = E->reduce == AICC_LOOP_REDUCE_NONE && !E->cond && !E->post &&
+              E->op_class == AICC_LOOP_CLASS_ELEMENTWISE && E->n_axes == S->n_axes &&
+              E->buf->type == S->buf->type && loads_at_point(E->body, S->buf, E, 0);
+    for (int d = 0; ok && d < S->n_axes; d++)
+      ok = E->axes[d].extent == S->axes[d].extent && E->axes[d].var == S->axes[d].var;
+    /* Stages between S and E must not write what S reads (they cannot
+     * read S's result: E is its only reader). */
+    for (size_t j = i + 1; ok && j < reader; j++) {
+      const aicc_loop_buffer *w = k->stages[j]->buf;
+      ok = !reads_buffer(S->body, w, 0) && !reads_buffer(S->post, w, 0) &&
+           !reads_buffer(S->init, w, 0) && !reads_buffer(S->cond, w, 0);
+    }
+    if (!ok) continue;
+    const aicc_loop_expr *ax[AICC_MAX_LOOP_RANK];
+    for (int d = 0; d < E->n_axes; d++) ax[d] = E->axes[d].var;
+    const aicc_loop_expr *self = aicc_loop_load(lc, E->buf, ax);
+    const aicc_loop_expr *reduced = S->post ? replace_loads(lc, S->post, S->buf, self) : self;
+    const aicc_loop_expr *post = reduced ? replace_loads(lc, E->body, S->buf, reduced) : NULL;
+    const aicc_loop_expr *body = replace_loads(lc, S->body, S->buf, self);
+    if (!self || !post || !body) return NOMEM();
+    E->n_raxes = S->n_raxes;
+    E->raxes = S->raxes;
+    E->reduce = S->reduce;
+    E->init = S->init;
+    E->cond = S->cond;
+    E->body = body;
+    E->post = post;
+    E->inlinable = false;
+    E->op_class = S->op_class;
+    memmove(&k->stages[i], &k->stages[i + 1], sizeof *k->stages * (k->n_stages - i - 1));
+    k->n_stages--;
+    i--; /* E (now at reader - 1) may take the next link of a chain */
+  }
+  return NULL;
+}
+
 /* Lowers the nodes of u into one kernel. A node whose lowering refuses
  * (AICC_ERR_UNSUPPORTED) is reported in *bad / *why and u is left without a
  * kernel; other errors are returned. */
@@ -256,6 +367,7 @@ static aicc_status lower_unit(aicc_cbuild *b, aicc_cunit *u, int *bad, const cha
         return aicc_errorf(AICC_ERR_INTERNAL, "%s: the lowering defined no stage for output %d",
                            aicc_node_describe(n, desc, sizeof desc), k);
   }
+  AICC_TRY(fold_conv_epilogues(b->lc, u->k));
   prune_inputs(u);
   return NULL;
 }

@@ -279,12 +279,17 @@ aicc_status aicc_sched_conv_rules(const aicc_loop_kernel *k, const aicc_loop_sta
   if (u2 >= 0 && b2 > 1) snprintf(inner[n_inner++], 70, "%si", u2n);
   if (u1 >= 0 && b1 > 1) snprintf(inner[n_inner++], 70, "%si", u1n);
   snprintf(inner[n_inner++], 70, "%si", vn);
+  /* Outer pure loops of extent 1 go last among them: they cost nothing
+   * anywhere, and in front they would hide the loop worth running in
+   * parallel (a batch of 1 before a partitioned output-channel loop left
+   * the whole conv on one thread). */
   int perm[MAX_LOOPS], np = 0;
-  for (int i = 0; i < r.n; i++) {
-    bool in = false;
-    for (int j = 0; j < n_inner; j++) in = in || !strcmp(r.name[i], inner[j]);
-    if (!r.red[i] && !in) perm[np++] = i;
-  }
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = 0; i < r.n; i++) {
+      bool in = false;
+      for (int j = 0; j < n_inner; j++) in = in || !strcmp(r.name[i], inner[j]);
+      if (!r.red[i] && !in && (r.ext[i] == 1) == (pass == 1)) perm[np++] = i;
+    }
   int n_outer = np;
   for (int i = 0; i < r.n; i++)
     if (r.red[i]) perm[np++] = i;
@@ -297,7 +302,11 @@ aicc_status aicc_sched_conv_rules(const aicc_loop_kernel *k, const aicc_loop_sta
   for (int i = 0; i < R; i++) work *= s->raxes[i].extent;
   bool do_par = par && n_outer >= 1 && work >= PAR_MIN;
   if (do_par) {
-    int64_t want = 4 * (int64_t)(t->threads > 0 ? t->threads : 1), prod = r.ext[0];
+    /* Each thread runs one contiguous chunk of the parallel loop, so the
+     * imbalance is up to one iteration: fuse loops until every thread has
+     * 8 or more. A loop split with a tail is never fused (it is
+     * partitioned); on its own it may still run in parallel. */
+    int64_t nt = t->threads > 0 ? t->threads : 1, want = 8 * nt, prod = r.ext[0];
     int nf = 1;
     while (prod < want && nf < n_outer && !r.tail[0] && !r.tail[nf] &&
            prod * r.ext[nf] <= INT32_MAX)

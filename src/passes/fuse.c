@@ -13,8 +13,9 @@
  *   - elementwise ops (unary, binary with broadcast, activations, Cast,
  *     Clip, Where) join any group;
  *   - a reduction (ReduceX, Softmax, LayerNormalization, ...) or an anchor
- *     (Conv, MatMul, Gemm) starts a group and takes an elementwise epilogue
- *     of its own output shape (bias Add, activation, residual Add). */
+ *     (Conv, MatMul, Gemm, and ai.aicc ConvBlocked / DepthwiseBlocked)
+ *     starts a group and takes an elementwise epilogue of its own output
+ *     shape (bias Add, activation, residual Add). */
 #include "passes/pass.h"
 
 #include <stdlib.h>
@@ -26,6 +27,14 @@ typedef struct fuse_row {
   const char *op;
   fuse_kind kind;
 } fuse_row;
+
+/* The layout pass's blocked convolutions (passes/layout.c): anchors like
+ * Conv. fuse runs again after layout (compile/driver.c), so the blocked
+ * conv, not the Conv it replaced, must take the epilogue. */
+static const fuse_row fuse_aicc_ops[] = {
+    {"ConvBlocked", K_ANCHOR},
+    {"DepthwiseBlocked", K_ANCHOR},
+};
 
 static const fuse_row fuse_ops[] = {
     /* unary elementwise and activations */
@@ -58,7 +67,13 @@ static const fuse_row fuse_ops[] = {
 };
 
 static fuse_kind kind_of(const aicc_node *n) {
-  if (n->domain && *n->domain) return K_OTHER;
+  const fuse_row *rows = fuse_ops;
+  size_t n_rows = sizeof fuse_ops / sizeof fuse_ops[0];
+  if (n->domain && *n->domain) {
+    if (strcmp(n->domain, "ai.aicc") != 0) return K_OTHER;
+    rows = fuse_aicc_ops;
+    n_rows = sizeof fuse_aicc_ops / sizeof fuse_aicc_ops[0];
+  }
   /* Multi-output nodes (LayerNormalization's mean, BN in training) and
    * nodes holding subgraphs stay out of groups. */
   int outs = 0;
@@ -67,8 +82,8 @@ static fuse_kind kind_of(const aicc_node *n) {
   for (int a = 0; a < n->n_attrs; a++)
     if (n->attrs[a].kind == AICC_ATTR_GRAPH || n->attrs[a].kind == AICC_ATTR_GRAPHS)
       return K_OTHER;
-  for (size_t i = 0; i < sizeof fuse_ops / sizeof fuse_ops[0]; i++)
-    if (strcmp(fuse_ops[i].op, n->op_type) == 0) return fuse_ops[i].kind;
+  for (size_t i = 0; i < n_rows; i++)
+    if (strcmp(rows[i].op, n->op_type) == 0) return rows[i].kind;
   return K_OTHER;
 }
 

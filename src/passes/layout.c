@@ -399,6 +399,31 @@ static aicc_status pack_depthwise(lctx *c, aicc_value *w, aicc_value **out) {
   return NULL;
 }
 
+/* ConvBlocked's bias [O] -> [ceil(O/16)*16], zero padded, so it reads a
+ * whole vector of biases per output block with no bounds select (a padding
+ * stage in the kernel would be a second root and keep the conv's loop from
+ * running in parallel). */
+static aicc_status pad_bias(lctx *c, aicc_value *bv, aicc_value **out) {
+  const aicc_tensor *s = bv->init;
+  int64_t O = s->dims[0], n = blocks(O) * BLOCK;
+  if (n == O) {
+    *out = bv;
+    return NULL;
+  }
+  if (c->blk[bv->id]) {
+    *out = c->blk[bv->id];
+    return NULL;
+  }
+  aicc_tensor *t;
+  AICC_TRY(aicc_tensor_create(AICC_DTYPE_F32, 1, &n, &t));
+  float *y = t->data;
+  const float *x = s->data;
+  for (int64_t o = 0; o < n; o++) y[o] = o < O ? x[o] : 0.0f;
+  AICC_TRY(add_init(c, bv->name, t, out));
+  c->blk[bv->id] = *out;
+  return NULL;
+}
+
 /* Replaces blocked node n by its blocked form; its old output keeps its
  * name and type and is made by a LayoutTransform back when read plain. */
 static aicc_status rewrite_node(lctx *c, aicc_node *n) {
@@ -416,7 +441,8 @@ static aicc_status rewrite_node(lctx *c, aicc_node *n) {
     else AICC_TRY(to_blocked(c, x, &ins[0]));
     if (ck == CK_DEPTHWISE) AICC_TRY(pack_depthwise(c, n->inputs[1], &ins[1]));
     else AICC_TRY(pack_weight(c, n->inputs[1], &ins[1]));
-    if (n->n_inputs > 2) ins[2] = n->inputs[2];
+    if (n->n_inputs > 2 && ck == CK_DENSE) AICC_TRY(pad_bias(c, n->inputs[2], &ins[2]));
+    else if (n->n_inputs > 2) ins[2] = n->inputs[2]; /* DepthwiseBlocked's bias stays [C] */
   } else {
     for (int k = 0; k < n->n_inputs; k++) {
       aicc_value *v = n->inputs[k];

@@ -561,7 +561,8 @@ static aicc_status blocked_types(aicc_lower_ctx *c, const char *op) {
 
 /* ConvBlocked(x [N, Cb, H, W, b], w [Ob, Cb, kh, kw, b(i), b(o)], B? [O]):
  * y [N, Ob, OH, OW, b] sums over the `channels` real input channels only
- * (input padding lanes are ignored); B applies to the first O outputs. */
+ * (input padding lanes are ignored); B applies to the first O outputs (the
+ * layout pass pads it to Ob*b with zeros, so no padding stage is needed). */
 static aicc_status lower_conv_blocked(aicc_lower_ctx *c) {
   const aicc_loop_buffer *x = c->in[0], *w = c->in[1], *y = c->out[0], *bias = input(c, 2);
   if (!y) return NULL;
