@@ -282,9 +282,8 @@ static void binary_expr(cg *g, const aicc_loop_expr *e, bool index) {
     return;
   }
   if (cg_is_float(t)) {
-    bool f32 = t == AICC_DTYPE_F32;
     if (op == AICC_LOOP_MIN || op == AICC_LOOP_MAX) {
-      args2(g, e, op == AICC_LOOP_MIN ? (f32 ? "fminf" : "fmin") : (f32 ? "fmaxf" : "fmax"), index);
+      args2(g, e, cg_fminmax_fn(g, t, op == AICC_LOOP_MAX), index);
     } else if (op == AICC_LOOP_MOD) {
       args2(g, e, cg_modfloor_fn(g, t), index);
     } else if (op == AICC_LOOP_SUB && a->op == AICC_LOOP_FLOAT && a->v.f == 0 && !signbit(a->v.f)) {

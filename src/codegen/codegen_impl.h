@@ -121,8 +121,11 @@ bool cg_simd_depends(const cg *g, const aicc_loop_expr *e);
 bool cg_stmt_uses(const aicc_loop_stmt *s, const aicc_loop_expr *var);
 
 /* Math helpers in vector form (vmath.c); each returns the helper's name:
- * "exp", "sigmoid", "tanh" (f32 lanes only), "sign", "fmin", "fmax". */
+ * "exp", "sigmoid", "tanh", "erf", "log" (f32 lanes only), "sign", "fmin",
+ * "fmax". */
 const char *cg_vmath(cg *g, const cg_visa *v, const char *fn);
+/* The scalar IR min/max of float type t (C's fmin/fmax) as an inline helper. */
+const char *cg_fminmax_fn(cg *g, aicc_dtype t, bool is_max);
 /* A helper applying scalar C function fn (arity 1 or 2) lane by lane. */
 const char *cg_vlanes(cg *g, const cg_visa *v, const char *fn, int arity);
 

@@ -389,7 +389,8 @@ static void call(cg *g, const aicc_loop_expr *e) {
     value(g, e->args[2]);
     cg_put(g->out, ")");
   } else if (strcmp(n, "sign") == 0 ||
-             (f32 && (strcmp(n, "exp") == 0 || strcmp(n, "sigmoid") == 0 || strcmp(n, "tanh") == 0))) {
+             (f32 && (strcmp(n, "exp") == 0 || strcmp(n, "sigmoid") == 0 ||
+                      strcmp(n, "tanh") == 0 || strcmp(n, "erf") == 0 || strcmp(n, "log") == 0))) {
     call1(g, cg_vmath(g, v, n), e->args[0]);
   } else { /* no vector form: lane by lane through the scalar function */
     const char *h = cg_vlanes(g, v, cg_intrinsic_fn(g, n, v->lane), (int)e->nargs);

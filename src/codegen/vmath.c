@@ -6,15 +6,17 @@
  *    denormal range round once. x is clamped to [-104, 88.8] (0 and inf
  *    outside; NaN passes through min/max operand order).
  *  - tanh (f32): Cephes tanhf: x + x^3 P(x^2) for |x| < 0.625, else
- *    sign(x) (1 - 2/(e^{2|x|} + 1)).
+ *    1 - 2/(e^{2|x|} + 1), both on |x| with x's sign put back (tanh(-0) = -0).
+ *  - erf, log (f32): polynomials fitted here (see erf_tpl, log_tpl).
  *  - sigmoid (f32): with e = e^-|x| (the exp above), 1/(1 + e) for x >= 0
  *    and e/(1 + e) for x < 0, so no overflow and tiny results stay accurate.
  *  - fmin/fmax: min_ps returns its second operand when either is NaN; the
  *    IR's min is C's fmin (a NaN operand is ignored), so a NaN second
  *    operand is replaced by the first.
  * Accuracy is tested against libm in tests/unit/test_codegen.c over
- * [-110, 100] plus special values: max relative error 1.2e-7 (1 ulp) for exp
- * and tanh, 2.3e-7 for sigmoid; denormal results within 1 ulp absolute.
+ * [-110, 100] (log: every binade) plus special values: max relative error
+ * 1.2e-7 (1 ulp) for exp, tanh and log, 2.3e-7 for sigmoid, 2.1e-7 for erf;
+ * denormal results within 1 ulp absolute.
  * Everything else without a vector form runs lane by lane (cg_vlanes). */
 #include "codegen/codegen_impl.h"
 
@@ -128,12 +130,82 @@ static const char tanh_tpl[] =
     "  p = $Pfmadd_$S(p, s, $Pset1_$S(-5.37397155531e-2f));\n"
     "  p = $Pfmadd_$S(p, s, $Pset1_$S(1.33314422036e-1f));\n"
     "  p = $Pfmadd_$S(p, s, $Pset1_$S(-3.33332819422e-1f));\n"
-    "  $V small = $Pfmadd_$S($Pmul_$S(p, s), x, x);\n"
+    "  $V small = $Pfmadd_$S($Pmul_$S(p, s), ax, ax); /* on |x|: tanh(-0) is -0 */\n"
     "  $V e = aicc_exp_$N($Padd_$S(ax, ax));\n"
     "  $V one = $Pset1_$S(1.0f);\n"
     "  $V big = $Psub_$S(one, $Pdiv_$S($Pset1_$S(2.0f), $Padd_$S(e, one)));\n"
+    "  $V r = aicc_sel_lt_$N(ax, $Pset1_$S(0.625f), small, big);\n"
+    "  return $Por_$S(r, $Pand_$S(x, sgn));\n"
+    "}\n";
+
+/* log: x = 2^e * m, m in [sqrt(1/2), sqrt(2)), f = m - 1, log(1 + f) =
+ * f - f^2/2 + f^3 P(f) (P: degree 8, fitted to the relative error on that
+ * interval, as Cephes logf), plus e*ln2 in two parts. Denormal x is scaled
+ * by 2^23 first; 0, negatives, +inf and NaN are set at the end. */
+static const char log_tpl[] =
+    "/* Cephes-style logf; see the codegen's vmath.c. */\n"
+    "static inline $T $V aicc_log_$N($V x) {\n"
+    "  $V tiny = $Pset1_$S(0x1p-126f), one = $Pset1_$S(1.0f), rh = $Pset1_$S(0.707106781f);\n"
+    "  $V xs = aicc_sel_lt_$N(x, tiny, $Pmul_$S(x, $Pset1_$S(0x1p23f)), x);\n"
+    "  $V eoff = aicc_sel_lt_$N(x, tiny, $Pset1_$S(149.0f), $Pset1_$S(126.0f));\n"
+    "  $Vi i = $Pcastps_si$B(xs);\n"
+    "  $V e = $Psub_$S($Pcvtepi32_ps($Psrli_epi32(i, 23)), eoff);\n"
+    "  $V m = $Pcastsi$B_ps($Por_si$B($Pand_si$B(i, $Pset1_epi32(0x007fffff)),\n"
+    "                                 $Pset1_epi32(0x3f000000))); /* [0.5, 1) */\n"
+    "  e = aicc_sel_lt_$N(m, rh, $Psub_$S(e, one), e);\n"
+    "  $V f = aicc_sel_lt_$N(m, rh, $Psub_$S($Padd_$S(m, m), one), $Psub_$S(m, one));\n"
+    "  $V z = $Pmul_$S(f, f);\n"
+    "  $V p = $Pset1_$S(7.0375860e-2f);\n"
+    "  p = $Pfmadd_$S(p, f, $Pset1_$S(-1.1514560e-1f));\n"
+    "  p = $Pfmadd_$S(p, f, $Pset1_$S(1.1677012e-1f));\n"
+    "  p = $Pfmadd_$S(p, f, $Pset1_$S(-1.2420149e-1f));\n"
+    "  p = $Pfmadd_$S(p, f, $Pset1_$S(1.4249322e-1f));\n"
+    "  p = $Pfmadd_$S(p, f, $Pset1_$S(-1.6668057e-1f));\n"
+    "  p = $Pfmadd_$S(p, f, $Pset1_$S(2.0000714e-1f));\n"
+    "  p = $Pfmadd_$S(p, f, $Pset1_$S(-2.4999994e-1f));\n"
+    "  p = $Pfmadd_$S(p, f, $Pset1_$S(3.3333331e-1f));\n"
+    "  $V y = $Pmul_$S($Pmul_$S(f, z), p);\n"
+    "  y = $Pfmadd_$S(e, $Pset1_$S(-2.12194440e-4f), y);\n"
+    "  y = $Pfmadd_$S(z, $Pset1_$S(-0.5f), y);\n"
+    "  $V r = $Pfmadd_$S(e, $Pset1_$S(0.693359375f), $Padd_$S(f, y));\n"
+    "  r = $Padd_$S(r, $Psub_$S(x, x)); /* NaN stays NaN */\n"
+    "  r = aicc_sel_lt_$N($Pset1_$S(0x1.fffffep127f), x, x, r); /* +inf */\n"
+    "  r = aicc_sel_lt_$N(x, $Pset1_$S(0x1p-149f), $Pset1_$S(-(float)INFINITY), r); /* +-0 */\n"
+    "  return aicc_sel_lt_$N(x, $Psetzero_$S(), $Pset1_$S(NAN), r);\n"
+    "}\n";
+
+/* erf (odd, so on |x| with x's sign put back): for |x| < 0.875, x P(x^2)
+ * (P: degree 5, fitted to the relative error); above, 1 - e^{g(a) - a^2}
+ * with a = min(|x|, 4) (erf rounds to 1 from 3.92 on) and g(a) = log
+ * erfc(a) + a^2 a degree-8 polynomial fitted to the absolute error (erfc <=
+ * 0.22 there, so its relative error shrinks in 1 - erfc). Within 2 ulp of
+ * libm; NaN passes through min's operand order and exp. */
+static const char erf_tpl[] =
+    "/* erf; see the codegen's vmath.c. */\n"
+    "static inline $T $V aicc_erf_$N($V x) {\n"
+    "  $V sgn = $Pset1_$S(-0.0f);\n"
+    "  $V ax = $Pandnot_$S(sgn, x);\n"
+    "  $V s = $Pmul_$S(ax, ax);\n"
+    "  $V p = $Pset1_$S(-6.2033854e-4f);\n"
+    "  p = $Pfmadd_$S(p, s, $Pset1_$S(5.0322087e-3f));\n"
+    "  p = $Pfmadd_$S(p, s, $Pset1_$S(-2.6791485e-2f));\n"
+    "  p = $Pfmadd_$S(p, s, $Pset1_$S(1.1282456e-1f));\n"
+    "  p = $Pfmadd_$S(p, s, $Pset1_$S(-3.7612551e-1f));\n"
+    "  p = $Pfmadd_$S(p, s, $Pset1_$S(1.1283791e+0f));\n"
+    "  $V small = $Pmul_$S(x, p);\n"
+    "  $V a = $Pmin_$S($Pset1_$S(4.0f), ax); /* NaN stays NaN: min_ps returns ax */\n"
+    "  $V g = $Pset1_$S(1.6024896e-6f);\n"
+    "  g = $Pfmadd_$S(g, a, $Pset1_$S(-4.5354573e-5f));\n"
+    "  g = $Pfmadd_$S(g, a, $Pset1_$S(5.9071515e-4f));\n"
+    "  g = $Pfmadd_$S(g, a, $Pset1_$S(-4.7302814e-3f));\n"
+    "  g = $Pfmadd_$S(g, a, $Pset1_$S(2.6335537e-2f));\n"
+    "  g = $Pfmadd_$S(g, a, $Pset1_$S(-1.0992518e-1f));\n"
+    "  g = $Pfmadd_$S(g, a, $Pset1_$S(3.6800468e-1f));\n"
+    "  g = $Pfmadd_$S(g, a, $Pset1_$S(-1.1301315e+0f));\n"
+    "  g = $Pfmadd_$S(g, a, $Pset1_$S(2.9427453e-4f));\n"
+    "  $V big = $Psub_$S($Pset1_$S(1.0f), aicc_exp_$N($Pfnmadd_$S(a, a, g)));\n"
     "  big = $Por_$S(big, $Pand_$S(x, sgn));\n"
-    "  return aicc_sel_lt_$N(ax, $Pset1_$S(0.625f), small, big);\n"
+    "  return aicc_sel_lt_$N(ax, $Pset1_$S(0.875f), small, big);\n"
     "}\n";
 
 static const char lanes1_tpl[] =
@@ -171,10 +243,28 @@ const char *cg_vmath(cg *g, const cg_visa *v, const char *fn) {
   if (strcmp(fn, "exp") == 0) return define(g, v, "aicc_exp_$N", tpl, "");
   if (strcmp(fn, "sigmoid") == 0) return define(g, v, "aicc_sigmoid_$N", sigmoid_tpl, "");
   if (strcmp(fn, "tanh") == 0) return define(g, v, "aicc_tanh_$N", tanh_tpl, "");
+  if (strcmp(fn, "erf") == 0) return define(g, v, "aicc_erf_$N", erf_tpl, "");
+  if (strcmp(fn, "log") == 0) return define(g, v, "aicc_log_$N", log_tpl, "");
   cg_fail(g, AICC_ERR_INTERNAL, "no vector helper %s", fn);
   return "aicc_none";
 }
 
 const char *cg_vlanes(cg *g, const cg_visa *v, const char *fn, int arity) {
   return define(g, v, "aicc_lanes_$F_$N", arity == 1 ? lanes1_tpl : lanes2_tpl, fn);
+}
+
+/* The scalar min/max of the IR (C's fmin/fmax: a NaN operand is ignored) as
+ * inline helpers: glibc's fminf/fmaxf are calls through the PLT (GCC inlines
+ * them only under -ffinite-math-only), ~5 ns each in a reduction's chain.
+ * Same results as glibc's x86-64 versions, signed zeros included: b when a
+ * is NaN, else a when b is NaN, else minss/maxss (a < b ? a : b). */
+const char *cg_fminmax_fn(cg *g, aicc_dtype t, bool is_max) {
+  bool f32 = t == AICC_DTYPE_F32;
+  char name[32], def[256];
+  const char *ty = f32 ? "float" : "double";
+  snprintf(name, sizeof name, "aicc_f%s_%s", is_max ? "max" : "min", f32 ? "f32" : "f64");
+  snprintf(def, sizeof def,
+           "static inline %s %s(%s a, %s b) { return (a %c b || b != b) ? a : b; }\n", ty, name,
+           ty, ty, is_max ? '>' : '<');
+  return cg_helper(g, name, def);
 }

@@ -687,6 +687,59 @@ static bool g_slice_all(const aicc_node *n, rule_match *mt) {
   return true;
 }
 
+/* --------------------------------------------------------------- layout */
+
+/* Gemm(A, B) with transB=1 (transA=1) and B (A) a constant matrix -> the
+ * transposed constant with the flag cleared: the same products summed in
+ * the same order, so exact. A GEMM packs its B panels from row-major
+ * memory; transB=1 makes every run gather the weight column by column
+ * (MobileNetV2's final FC: a third of its run). The constant may be shared
+ * with other nodes, so the transposed copy is a new initializer (the old
+ * one goes at compaction when nothing else reads it). mt->rank: bit 0 for
+ * A, bit 1 for B. */
+static const aicc_tensor *gemm_trans_const(const aicc_node *n, int k, const char *attr) {
+  if (n->n_inputs <= k || !n->inputs[k] || !aicc_node_attr_int(n, attr, 0)) return NULL;
+  const aicc_tensor *t = const_of(n->inputs[k]);
+  if (!t || t->kind != AICC_KIND_TENSOR || t->rank != 2 || !aicc_dtype_get(t->dtype)) return NULL;
+  int bits = aicc_dtype_get(t->dtype)->bits;
+  return bits >= 8 && bits % 8 == 0 ? t : NULL; /* not strings, not packed sub-byte */
+}
+
+static bool g_gemm_const_trans(const aicc_node *n, rule_match *mt) {
+  if (n->n_inputs < 2 || n->n_outputs != 1) return false;
+  mt->rank = (gemm_trans_const(n, 0, "transA") ? 1 : 0) |
+             (gemm_trans_const(n, 1, "transB") ? 2 : 0);
+  return mt->rank != 0;
+}
+
+/* A new constant holding t transposed (t is 2-D, whole bytes per element). */
+static aicc_status transposed_const(aicc_graph *g, const aicc_value *v, const aicc_tensor *t,
+                                    aicc_value **out) {
+  int64_t r = t->dims[0], c = t->dims[1], dims[2] = {c, r};
+  size_t es = (size_t)aicc_dtype_get(t->dtype)->bits / 8;
+  aicc_tensor *tt;
+  AICC_TRY(aicc_tensor_create(t->dtype, 2, dims, &tt));
+  const unsigned char *src = t->data;
+  unsigned char *dst = tt->data;
+  for (size_t i = 0; i < (size_t)r; i++)
+    for (size_t j = 0; j < (size_t)c; j++)
+      memcpy(dst + (j * (size_t)r + i) * es, src + (i * (size_t)c + j) * es, es);
+  return add_const(g, v->name, "T", tt, out);
+}
+
+static aicc_status a_gemm_const_trans(rw *c, aicc_node *n, rule_match *mt) {
+  (void)c;
+  static const char *const attr[2] = {"transA", "transB"};
+  for (int k = 0; k < 2; k++) {
+    if (!(mt->rank >> k & 1)) continue;
+    aicc_value *nv;
+    AICC_TRY(transposed_const(n->graph, n->inputs[k], const_of(n->inputs[k]), &nv));
+    n->inputs[k] = nv;
+    AICC_TRY(aicc_node_attr_set_int(n, attr[k], 0));
+  }
+  return NULL;
+}
+
 /* ------------------------------------------------------------------ table */
 
 /* Within one root op, rows are tried in order: the first whose guard holds
@@ -716,6 +769,7 @@ static const rule rules[] = {
     {"Unsqueeze", g_unsqueeze_squeeze, apply_forward, "unsqueeze_squeeze"},
     {"Concat", g_concat_single, apply_forward, "concat_single"},
     {"Slice", g_slice_all, apply_forward, "slice_all"},
+    {"Gemm", g_gemm_const_trans, a_gemm_const_trans, "gemm_const_trans"},
 };
 enum { N_RULES = sizeof rules / sizeof rules[0] };
 

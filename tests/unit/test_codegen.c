@@ -693,71 +693,100 @@ static void vector_fallbacks(void **state) {
 
 /* ---- the vector math helpers against libm ---------------------------------- */
 
+/* Each vector helper against libm (in double, rounded to f32) on a sweep
+ * over [-110, 100], dense near 0, plus the special values: NaN, +-inf,
+ * +-0, the exp overflow/underflow edges, denormals, and each helper's
+ * branch points (tanh 0.625, erf 0.875 and 3.92, log's sqrt(1/2) and 1).
+ * log reads |x| too (its own sweep over every exponent), so negatives test
+ * its NaN and the magnitudes its range. */
+enum { VM_FNS = 5 };
+static const char *const vm_names[VM_FNS] = {"exp", "tanh", "sigmoid", "erf", "log"};
+
+static double vm_libm(int f, double x) {
+  switch (f) {
+  case 0: return exp(x);
+  case 1: return tanh(x);
+  case 2: return 1 / (1 + exp(-x));
+  case 3: return erf(x);
+  default: return log(x);
+  }
+}
+
 static void vector_math_accuracy(void **state) {
   fixture *fx = *state;
   enum { N = 1 << 16 };
-  static char text[512];
+  static char text[1024];
   snprintf(text, sizeof text,
-           "func vm(X: f32[%d], E: f32[%d], T: f32[%d], S: f32[%d]) {\n"
+           "func vm(X: f32[%d], L: f32[%d], E: f32[%d], T: f32[%d], S: f32[%d], R: f32[%d], "
+           "G: f32[%d]) {\n"
            "  vectorized for (j, 0, %d) {\n"
            "    E[j] = exp(X[j])\n"
            "    T[j] = tanh(X[j])\n"
            "    S[j] = sigmoid(X[j])\n"
+           "    R[j] = erf(X[j])\n"
+           "    G[j] = log(L[j])\n"
            "  }\n"
            "}\n",
-           N, N, N, N, N);
+           N, N, N, N, N, N, N, N);
   for (int k = 1; k < 3; k++) {
     aicc_codegen_isa isa = all_isas[k];
     if (!host_has(isa)) continue;
     compiled c;
     compile_text(fx, NULL, text, isa, &c);
     assert_null(strstr(c.src, ": scalar ("));
+    assert_null(strstr(c.src, "aicc_lanes_")); /* every function has its vector form */
     kernel_fn fn = kernel(&c, c.m.funcs[0]);
-    float *x = aligned_alloc(64, N * 4), *e = aligned_alloc(64, N * 4), *t = aligned_alloc(64, N * 4),
-          *s = aligned_alloc(64, N * 4);
-    assert_true(x && e && t && s);
-    /* a sweep over [-110, 100], dense near 0, then special values */
+    float *buf[7];
+    for (int b = 0; b < 7; b++) assert_non_null(buf[b] = aligned_alloc(64, N * 4));
+    float *x = buf[0], *lx = buf[1];
     uint64_t rng = 7;
     for (int i = 0; i < N; i++) {
       double u = unif(&rng);
       x[i] = i % 4 == 0 ? (float)(u * 210 - 110) : i % 4 == 1 ? (float)(u * 2 - 1)
              : i % 4 == 2 ? (float)((u * 2 - 1) * 1e-5) : (float)(u * 40 - 20);
+      /* log: every binade from the denormals up, and near 1 */
+      double v = unif(&rng);
+      lx[i] = i % 3 == 0 ? (float)ldexp(1 + v, (int)(unif(&rng) * 277) - 150)
+              : i % 3 == 1 ? (float)(1 + (v * 2 - 1) * 0.02) : (float)(v * 4);
+      if (i % 17 == 0) lx[i] = -lx[i];
     }
     static const float sp[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 88.72283f, 88.7229f,
-                               -87.33654f, -103.2f, -104.5f, 1e-40f, 0.625f, -0.625f, 0.62499f, 9.0f};
-    for (size_t i = 0; i < sizeof sp / sizeof sp[0]; i++) x[i * 7 + 1] = sp[i];
-    void *bufs[4] = {x, e, t, s};
+                               -87.33654f, -103.2f, -104.5f, 1e-40f, 0.625f, -0.625f, 0.62499f,
+                               9.0f, 0.875f, -0.875f, 0.87499f, 3.92f, 4.0f, -5.0f, 1.0f,
+                               0.70710677f, 0.7071067f, 1.4142135f, 0x1p-149f, 0x1p-126f,
+                               0x1.fffffep127f, -1e-40f};
+    for (size_t i = 0; i < sizeof sp / sizeof sp[0]; i++) x[i * 7 + 1] = lx[i * 7 + 1] = sp[i];
+    void *bufs[7] = {x, lx, buf[2], buf[3], buf[4], buf[5], buf[6]};
     assert_int_equal(fn(bufs, 0, 1), 0);
-    double worst[3] = {0};
+    double worst[VM_FNS] = {0};
     for (int i = 0; i < N; i++) {
-      double xd = x[i];
-      double want[3] = {exp(xd), tanh(xd), 1 / (1 + exp(-xd))};
-      float got[3] = {e[i], t[i], s[i]};
-      for (int f = 0; f < 3; f++) {
-        double w = (double)(float)want[f], g = got[f];
+      for (int f = 0; f < VM_FNS; f++) {
+        double xd = f == 4 ? lx[i] : x[i];
+        double w = (double)(float)vm_libm(f, xd), g = buf[2 + f][i];
         if (isnan(w) || isnan(g)) {
-          if (!(isnan(w) && isnan(g))) fail_msg("fn %d at %g: %g, libm %g", f, xd, g, w);
+          if (!(isnan(w) && isnan(g))) fail_msg("%s at %a: %a, libm %a", vm_names[f], xd, g, w);
           continue;
         }
         if (isinf(w) || isinf(g)) {
-          if (w != g) fail_msg("fn %d at %g: %g, libm %g", f, xd, g, w);
+          if (w != g) fail_msg("%s at %a: %a, libm %a", vm_names[f], xd, g, w);
           continue;
         }
+        if (w == 0 && xd == 0 && signbit(w) != signbit(g)) /* erf(-0), tanh(-0) */
+          fail_msg("%s at %a: %a, libm %a", vm_names[f], xd, g, w);
         if (fabs(w) < 1.2e-38) { /* denormal results: absolute error */
-          if (fabs(g - w) > 1.5e-45 * 2) fail_msg("fn %d at %g: %g, libm %g", f, xd, g, w);
+          if (fabs(g - w) > 1.5e-45 * 2) fail_msg("%s at %a: %a, libm %a", vm_names[f], xd, g, w);
           continue;
         }
         double rel = fabs(g - w) / fabs(w);
         if (rel > worst[f]) worst[f] = rel;
       }
     }
-    printf("[codegen] vector math (%s, %d points): max rel error exp %.2e, tanh %.2e, sigmoid %.2e\n",
-           isa == AICC_CODEGEN_AVX512 ? "avx512" : "avx2", N, worst[0], worst[1], worst[2]);
-    for (int f = 0; f < 3; f++) assert_true(worst[f] < 1e-6);
-    free(x);
-    free(e);
-    free(t);
-    free(s);
+    printf("[codegen] vector math (%s, %d points): max rel error",
+           isa == AICC_CODEGEN_AVX512 ? "avx512" : "avx2", N);
+    for (int f = 0; f < VM_FNS; f++) printf(" %s %.2e", vm_names[f], worst[f]);
+    printf("\n");
+    for (int f = 0; f < VM_FNS; f++) assert_true(worst[f] < 1e-6);
+    for (int b = 0; b < 7; b++) free(buf[b]);
     compiled_free(&c);
   }
 }

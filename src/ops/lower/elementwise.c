@@ -339,7 +339,40 @@ static ex int_pow(aicc_loop_ctx *lc, ex a, ex b, int nbits) {
 
 typedef struct pow_params {
   int nbits; /* int ** int: the exponent's bit count (constant exponent) */
+  bool small; /* float base, constant exponent k (one value) in pow_small's list */
+  double k;
 } pow_params;
+
+/* The exponents pow_small strength-reduces. */
+static bool pow_small_ok(double k) {
+  return k == 0 || k == 1 || k == 2 || k == 3 || k == 4 || k == -1 || k == -2 || k == 0.5 ||
+         k == -0.5;
+}
+
+/* x^k for a constant k without the pow call (which has no vector form and
+ * costs ~10 ns a lane; GPT-2's tanh GELU spent half its run there): products
+ * for k = 2, 3, 4 (one rounding for 2, within 2 ulp of pow for 3 and 4), 1/x
+ * (one rounding) and (1/x)^2, sqrt for +-0.5. The special values stay C's
+ * pow: x^0 = 1 for every x (NaN too), pow(-0, 0.5) = +0 where sqrt gives -0
+ * (sqrt(x) + 0 is +0 there and sqrt(x) elsewhere), and pow(-inf, +-0.5) =
+ * +inf, +0 where sqrt gives NaN. tests/codegen/ewise_math.py checks them. */
+static ex pow_small(aicc_loop_ctx *lc, ex a, double k) {
+  aicc_dtype t = a->type;
+  if (k == 0) return K(1);
+  if (k == 1) return a;
+  ex sq = BIN(MUL, a, a);
+  if (k == 2) return sq;
+  if (k == 3) return BIN(MUL, sq, a);
+  if (k == 4) return BIN(MUL, sq, sq);
+  if (k == -1) return BIN(DIV, K(1), a);
+  if (k == -2) { /* (1/x)^2: 1/(x*x) would be 0 where x*x overflows */
+    ex r = BIN(DIV, K(1), a);
+    return BIN(MUL, r, r);
+  }
+  ex r = BIN(ADD, CALL1("sqrt", a), K(0));
+  if (k == -0.5) r = BIN(DIV, K(1), r);
+  return SEL(BIN(EQ, a, K(-INFINITY)), K(k > 0 ? INFINITY : 0), r);
+}
 
 /* Pow keeps the base's dtype. Mixed operand dtypes compute in f64 like the
  * reference (exact conversions in, one conversion out). */
@@ -347,13 +380,14 @@ static ex b_pow(const aicc_lower_ew *e, const ex *x) {
   aicc_loop_ctx *lc = e->lc;
   aicc_dtype bt = x[0]->type, et = x[1]->type;
   bool bf = aicc_lower_ew_is_float(bt), ef = aicc_lower_ew_is_float(et);
+  const pow_params *pp = e->p;
+  if (bf && pp->small) return pow_small(lc, x[0], pp->k);
   if (bf && bt == et) return CALL2("pow", x[0], x[1]);
   if (bf || ef) {
     ex a = aicc_lower_ew_convert(lc, x[0], AICC_DTYPE_F64);
     ex b = aicc_lower_ew_convert(lc, x[1], AICC_DTYPE_F64);
     return aicc_lower_ew_convert(lc, CALL2("pow", a, b), bt);
   }
-  const pow_params *pp = e->p;
   ex a = aicc_loop_cast(lc, AICC_DTYPE_I64, x[0]), b = aicc_loop_cast(lc, AICC_DTYPE_I64, x[1]);
   return aicc_loop_cast(lc, bt, int_pow(lc, a, b, pp->nbits));
 }
@@ -382,6 +416,13 @@ static aicc_status lower_pow(aicc_lower_ctx *c) {
     }
     if (hi > 63) return aicc_lower_unsupported(c, "integer power with exponent %lld", (long long)hi);
     while (pp.nbits < 6 && (INT64_C(1) << pp.nbits) <= hi) pp.nbits++;
+  }
+  const aicc_tensor *k = c->cin[1];
+  if (aicc_lower_ew_is_float(bt) && k && aicc_tensor_numel(k) > 0) {
+    pp.k = aicc_tensor_get_f64(k, 0);
+    pp.small = pow_small_ok(pp.k);
+    for (int64_t i = 1; i < aicc_tensor_numel(k) && pp.small; i++)
+      pp.small = aicc_tensor_get_f64(k, i) == pp.k;
   }
   return aicc_lower_ew_map(c, 2, NULL, true, b_pow, &pp);
 }
