@@ -83,7 +83,9 @@ AICC_MUST_USE aicc_status aicc_sched_conv_rules(const aicc_loop_kernel *k,
  * outermost loop; leaves both alone and *done false when s is not a shape
  * it handles. s may also be a pure elementwise root whose one expensive
  * producer is a GEMM stage read at the root's index (a fused epilogue):
- * the root is tiled by column blocks and the GEMM computed at each block. */
+ * the root is tiled by column blocks and the GEMM computed at each block.
+ * A GEMM of few rows whose operands are contiguous along j (GEMV-like)
+ * packs nothing: all its rows by a few vectors, over all of K. */
 AICC_MUST_USE aicc_status aicc_sched_gemm_rule(const aicc_loop_kernel *k, const bool *inlined,
                                                const aicc_loop_stage *s, const aicc_sched_target *t,
                                                bool par, aicc_schedule *out, bool *done, char *outer);
