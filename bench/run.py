@@ -210,16 +210,26 @@ def plan_runs(one_run_s, runs, budget_s):
     return max(3, int(budget_s / max(one_run_s, 1e-9)))
 
 
+# Pause after each side's turn. A peer's worker threads keep spinning after
+# its last call (OpenBLAS's for about 0.1 s, onnxruntime's intra-op pool
+# too); without the pause the other side's second thread starts on a core
+# that the spinner still holds, and 2-thread figures say nothing.
+SETTLE_S = 0.3
+
+
 def interleaved(side_a, side_b, total, rounds):
     """Calls side_a(k) and side_b(k) alternately, k runs per call, until each
-    has `total` samples. Each returns a list of seconds."""
+    has `total` samples, pausing SETTLE_S after each turn. Each returns a
+    list of seconds."""
     a, b = [], []
     per = max(1, -(-total // rounds))
     while len(a) < total or len(b) < total:
         if len(a) < total:
             a += side_a(min(per, total - len(a)))
+            time.sleep(SETTLE_S)
         if len(b) < total:
             b += side_b(min(per, total - len(b)))
+            time.sleep(SETTLE_S)
     return a, b
 
 
