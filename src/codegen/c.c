@@ -541,6 +541,59 @@ static void shape_comment(cg_text *o, const aicc_loop_buffer *b) {
 
 static void buffer_use(const aicc_loop_stmt *s, const aicc_loop_buffer *b, bool *read, bool *written);
 
+static int64_t align64(int64_t n) { return (n + 63) & ~(int64_t)63; }
+
+static int64_t temp_bytes(const aicc_loop_buffer *b) {
+  return elems(b) * (int64_t)(aicc_dtype_get(b->type)->bits / 8);
+}
+
+/* Whether a temporary of `bytes` goes on the stack while `live` bytes of
+ * stack temporaries are live (else it is a heap temporary). */
+static bool on_stack(int64_t bytes, int64_t live) {
+  return bytes <= STACK_TEMP_MAX && live + bytes <= STACK_LIVE_MAX;
+}
+
+/* The scratch bytes s needs with `live` bytes of stack temporaries live: the
+ * most, over every nesting of allocates, of the heap temporaries live at once
+ * (each rounded up to 64 bytes). It mirrors allocate_stmt's choices. */
+static int64_t scratch_need(const aicc_loop_stmt *s, int64_t live) {
+  if (!s) return 0;
+  switch (s->kind) {
+  case AICC_LOOP_FOR:
+  case AICC_LOOP_LET: return scratch_need(s->body, live);
+  case AICC_LOOP_IF: {
+    int64_t a = scratch_need(s->body, live), b = scratch_need(s->otherwise, live);
+    return a > b ? a : b;
+  }
+  case AICC_LOOP_SEQ: {
+    int64_t m = 0;
+    for (size_t i = 0; i < s->n; i++) {
+      int64_t k = scratch_need(s->stmts[i], live);
+      if (k > m) m = k;
+    }
+    return m;
+  }
+  case AICC_LOOP_ALLOCATE: {
+    bool read = false, written = false;
+    buffer_use(s->body, s->buf, &read, &written);
+    if (!read && !written) return scratch_need(s->body, live);
+    int64_t bytes = temp_bytes(s->buf);
+    if (on_stack(bytes, live)) return scratch_need(s->body, live + bytes);
+    return align64(bytes) + scratch_need(s->body, live);
+  }
+  case AICC_LOOP_STORE:
+  case AICC_LOOP_EVALUATE: return 0;
+  }
+  return 0;
+}
+
+int64_t aicc_codegen_func_scratch(const aicc_loop_func *f) {
+  return f ? scratch_need(f->body, 0) : 0;
+}
+
+/* A heap temporary lives at a fixed offset of the call's scratch (the
+ * offsets of those live at once are disjoint), or, when the caller gave no
+ * scratch, in its own malloc'ed block (codegen.h). */
 static void allocate_stmt(cg *g, const aicc_loop_stmt *s) {
   const aicc_loop_buffer *b = s->buf;
   const char *ct = cg_storage_type(b->type);
@@ -558,12 +611,11 @@ static void allocate_stmt(cg *g, const aicc_loop_stmt *s) {
   size_t nb = g->nbufs;
   if (!push_buffer(g, b, name)) return;
   int64_t n = elems(b);
-  int64_t bytes = n * (int64_t)(aicc_dtype_get(b->type)->bits / 8);
+  int64_t bytes = temp_bytes(b);
   cg_line(g, "{");
   g->indent++;
   for (int i = 0; i < g->indent; i++) cg_put(g->out, "  ");
-  bool stack = bytes <= STACK_TEMP_MAX && g->stack_bytes + bytes <= STACK_LIVE_MAX;
-  if (stack) {
+  if (on_stack(bytes, g->stack_bytes)) {
     cg_printf(g->out, "%s %s[%" PRId64 "] AICC_ALIGN64; ", ct, name, n ? n : 1);
     shape_comment(g->out, b);
     cg_put(g->out, "\n");
@@ -571,17 +623,24 @@ static void allocate_stmt(cg *g, const aicc_loop_stmt *s) {
     cg_stmt(g, s->body);
     g->stack_bytes -= bytes;
   } else {
+    int64_t off = g->scratch_live;
+    if (!g->scratch || off + align64(bytes) > g->scratch_max) {
+      cg_fail(g, AICC_ERR_INTERNAL, "temporary '%s' does not fit the func's scratch", b->name);
+      return;
+    }
     char raw[128];
     snprintf(raw, sizeof raw, "%s_raw", name);
     const char *rawn = cg_fresh(g, raw);
-    cg_printf(g->out, "void *%s = malloc((size_t)%" PRId64 " + 63); ", rawn, bytes);
+    cg_printf(g->out, "void *%s = %s ? NULL : malloc((size_t)%" PRId64 " + 63); ", rawn,
+              g->scratch, bytes);
     shape_comment(g->out, b);
     cg_put(g->out, "\n");
-    cg_line(g, "if (!%s) {", rawn);
+    cg_line(g, "if (!%s && !%s) {", g->scratch, rawn);
     for (size_t i = g->nheap; i-- > 0;) cg_line(g, "  free(%s);", g->heap[i].raw);
     cg_line(g, "  return 1;");
     cg_line(g, "}");
-    cg_line(g, "%s *restrict %s = (%s *)(((uintptr_t)%s + 63) & ~(uintptr_t)63);", ct, name, ct, rawn);
+    cg_line(g, "%s *restrict %s = (%s *)(%s ? %s + %" PRId64 " : (char *)(((uintptr_t)%s + 63) & ~(uintptr_t)63));",
+            ct, name, ct, g->scratch, g->scratch, off, rawn);
     if (g->nheap == g->heap_cap) {
       size_t cap = g->heap_cap ? 2 * g->heap_cap : 8;
       cg_heap *h = realloc(g->heap, cap * sizeof *h);
@@ -593,7 +652,9 @@ static void allocate_stmt(cg *g, const aicc_loop_stmt *s) {
       g->heap_cap = cap;
     }
     g->heap[g->nheap++] = (cg_heap){rawn};
+    g->scratch_live += align64(bytes);
     cg_stmt(g, s->body);
+    g->scratch_live -= align64(bytes);
     g->nheap--;
     cg_line(g, "free(%s);", rawn);
   }
@@ -851,6 +912,9 @@ static void reset_func(cg *g) {
   g->nscope = 0;
   g->nheap = 0;
   g->stack_bytes = 0;
+  g->scratch = NULL;
+  g->scratch_live = 0;
+  g->scratch_max = 0;
   g->vec = NULL;
   g->func_simd = false;
 }
@@ -890,6 +954,15 @@ static void emit_func(cg *g, const aicc_loop_func *f, const char *fname, cg_text
     cg_printf(&body, "%s%s *restrict %s = (%s%s *)bufs[%zu]; ", cq, ct, name, cq, ct, i);
     shape_comment(&body, p->buf);
     cg_put(&body, "\n");
+  }
+  g->scratch_max = aicc_codegen_func_scratch(f);
+  if (g->scratch_max > 0 && !g->err) {
+    any_buf = true;
+    g->scratch = cg_fresh(g, "scratch");
+    cg_line(g, "/* bufs[%zu]: scratch, %" PRId64 " bytes a task (NULL: malloc) */", f->nparams,
+            g->scratch_max);
+    cg_line(g, "char *%s = bufs[%zu] ? (char *)bufs[%zu] + (size_t)task * %" PRId64 " : NULL;",
+            g->scratch, f->nparams, f->nparams, g->scratch_max);
   }
   if (!any_buf) cg_line(g, "(void)bufs;");
   if (!parallel) cg_line(g, "(void)task;\n  (void)ntasks;");

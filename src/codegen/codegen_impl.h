@@ -71,6 +71,9 @@ typedef struct cg {
   cg_heap *heap;
   size_t nheap, heap_cap;
   int64_t stack_bytes; /* live stack temporaries */
+  const char *scratch; /* C name of this call's scratch base (NULL: no heap temporaries) */
+  int64_t scratch_live; /* bytes of the scratch in use by live heap temporaries */
+  int64_t scratch_max;  /* the func's scratch bytes per call (codegen.h) */
   int indent;
   int tmp_counter;
   const cg_visa *vec; /* non-NULL while emitting a vector loop body */

@@ -305,6 +305,9 @@ static aicc_status make_steps(aicc_cbuild *b) {
       s->n_allocs = na;
       s->allocs = ids_dup(plan, tmp, na);
       s->parallel = aicc_codegen_func_parallel(cu->f);
+      s->scratch = aicc_codegen_func_scratch(cu->f);
+      int64_t *need = s->parallel ? &plan->scratch_task : &plan->scratch_serial;
+      if (s->scratch > *need) *need = s->scratch;
       void *fn = NULL;
       st = aicc_jit_module_symbol(plan->module, s->name, &fn);
       memcpy(&s->fn, &fn, sizeof fn);

@@ -45,12 +45,15 @@ typedef struct aicc_rt_slot {
 typedef struct aicc_rt_step {
   bool is_kernel;
   /* Kernel steps: fn(bufs, task, ntasks) with bufs[i] the data of value
-   * args[i] (inputs, then outputs: the loop kernel's params). `allocs` are
+   * args[i] (inputs, then outputs: the loop kernel's params) and
+   * bufs[n_args] the session's scratch block, of which each task uses
+   * `scratch` bytes (codegen.h: aicc_codegen_func_scratch). `allocs` are
    * HEAP values the kernel writes (graph outputs): the run creates their
    * tensors just before the step. */
   const char *name;
   aicc_rt_kernel_fn fn;
   bool parallel;
+  int64_t scratch;
   int n_args;
   uint32_t *args;
   int n_allocs;
@@ -94,8 +97,12 @@ typedef struct aicc_rt_plan {
   aicc_rt_slot *slots;   /* by value id */
   int n_steps;
   aicc_rt_step *steps;
-  int max_args;
+  int max_args;      /* n_args of the widest kernel step (bufs also holds scratch) */
   int64_t arena_bytes;
+  /* Scratch a session holds for the kernel steps: the most that a step
+   * without a parallel loop uses (its one call), and the most per task of
+   * one with (times the session's threads). */
+  int64_t scratch_serial, scratch_task;
   aicc_jit_module *module; /* NULL when every step is extern */
   char *source;            /* generated C (malloc'ed) or NULL */
   size_t source_len;

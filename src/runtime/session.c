@@ -23,6 +23,8 @@ struct aicc_rt_session {
   int64_t arena_bytes;
   void **bufs;
   int cap_bufs;
+  void *scratch; /* kernel temporaries (codegen.h), one block for every step */
+  int64_t scratch_bytes;
   aicc_rt_profile *profile; /* created by the first profile_enable */
   aicc_rt_profile *prof;    /* profile while recording, else NULL */
 };
@@ -48,6 +50,7 @@ void aicc_rt_session_destroy(aicc_rt_session *s) {
   aicc_rt_pool_destroy(s->pool);
   aicc_rt_profile_destroy(s->profile);
   free(s->arena);
+  free(s->scratch);
   free(s->bufs);
   free(s);
 }
@@ -62,11 +65,24 @@ static aicc_status reserve(aicc_rt_session *s, const aicc_rt_plan *pl) {
       return aicc_errorf(AICC_ERR_NOMEM, "out of memory allocating a %lld-byte arena",
                          (long long)pl->arena_bytes);
   }
-  if (pl->max_args > s->cap_bufs) {
-    void **b = realloc(s->bufs, sizeof *b * (size_t)pl->max_args);
+  /* Steps run one at a time, so one block serves them all: the most one
+   * step uses over all its tasks. */
+  int64_t scratch = pl->scratch_task * aicc_rt_pool_threads(s->pool);
+  if (pl->scratch_serial > scratch) scratch = pl->scratch_serial;
+  if (scratch > s->scratch_bytes) {
+    free(s->scratch);
+    size_t n = ((size_t)scratch + 63) & ~(size_t)63;
+    s->scratch = aligned_alloc(64, n);
+    s->scratch_bytes = s->scratch ? scratch : 0;
+    if (!s->scratch)
+      return aicc_errorf(AICC_ERR_NOMEM, "out of memory allocating %lld bytes of kernel scratch",
+                         (long long)scratch);
+  }
+  if (pl->max_args + 1 > s->cap_bufs) {
+    void **b = realloc(s->bufs, sizeof *b * (size_t)(pl->max_args + 1));
     if (!b) return NOMEM();
     s->bufs = b;
-    s->cap_bufs = pl->max_args;
+    s->cap_bufs = pl->max_args + 1;
   }
   return NULL;
 }
@@ -152,6 +168,7 @@ static aicc_status run_kernel(run_state *r, const aicc_rt_step *st) {
                          value_name(r, st->args[i], nm, sizeof nm));
     }
   }
+  bufs[st->n_args] = st->scratch > 0 ? r->s->scratch : NULL;
   aicc_rt_profile *pf = r->s->prof;
   int rc;
   if (pf && st->parallel)

@@ -257,7 +257,7 @@ typedef struct run_opts {
 static int run_func(const compiled *c, const aicc_loop_func *f, const run_opts *o) {
   size_t nb = f->nparams;
   tbuf *tb = calloc(nb ? nb : 1, sizeof *tb);
-  void **ptrs = calloc(nb ? nb : 1, sizeof *ptrs);
+  void **ptrs = calloc(nb + 1, sizeof *ptrs); /* + the scratch entry */
   aicc_loop_buffer_data *bd = calloc(nb ? nb : 1, sizeof *bd);
   assert_true(tb && ptrs && bd);
   uint64_t rng = o->seed ? o->seed : 0x9e3779b97f4a7c15ull;
@@ -283,12 +283,27 @@ static int run_func(const compiled *c, const aicc_loop_func *f, const run_opts *
   kernel_fn fn = kernel(c, f);
   int bad = 0;
   bool par = aicc_codegen_func_parallel(f);
+  /* Each task count runs with heap temporaries in caller scratch (filled
+   * with junk, a guard after it) and, when there are any, malloc'ed
+   * (bufs[nb] NULL). */
+  int64_t S = aicc_codegen_func_scratch(f);
+  assert_true(S >= 0 && S % 64 == 0);
   for (int ntasks = 1; ntasks <= (par ? 3 : 1); ntasks++) {
-    for (size_t i = 0; i < nb; i++) memcpy(tb[i].native, tb[i].init, tb[i].n * tb[i].esize);
-    for (int task = 0; task < ntasks; task++) assert_int_equal(fn(ptrs, task, ntasks), 0);
-    char what[300];
-    snprintf(what, sizeof what, "%s (ntasks %d)", f->name, ntasks);
-    for (size_t i = 0; i < nb; i++) bad += compare(&tb[i], o->tol, what);
+    for (int with_scratch = 1; with_scratch >= (S > 0 ? 0 : 1); with_scratch--) {
+      size_t sb = (size_t)S * (size_t)ntasks;
+      unsigned char *scratch = aligned_alloc(64, sb + 64);
+      assert_non_null(scratch);
+      memset(scratch, 0xa5, sb + 64);
+      ptrs[nb] = with_scratch ? scratch : NULL;
+      for (size_t i = 0; i < nb; i++) memcpy(tb[i].native, tb[i].init, tb[i].n * tb[i].esize);
+      for (int task = 0; task < ntasks; task++) assert_int_equal(fn(ptrs, task, ntasks), 0);
+      for (size_t k = 0; k < 64; k++) assert_int_equal(scratch[sb + k], 0xa5);
+      free(scratch);
+      char what[300];
+      snprintf(what, sizeof what, "%s (ntasks %d%s)", f->name, ntasks,
+               with_scratch ? "" : ", malloc'ed temporaries");
+      for (size_t i = 0; i < nb; i++) bad += compare(&tb[i], o->tol, what);
+    }
   }
   for (size_t i = 0; i < nb; i++) {
     free(tb[i].native);
@@ -486,6 +501,28 @@ static void allocations(void **state) {
   assert_non_null(h2);
   const char *fail = strstr(h2, "free(H_raw);");
   assert_true(fail && fail < strstr(h2, "return 1;"));
+  /* scratch: H (32 KiB) and H2 (20 KiB) live at once; S and L on the stack */
+  assert_int_equal(aicc_codegen_func_scratch(c.m.funcs[0]), 32768 + 20480);
+  compiled_free(&c);
+
+  /* A heap temporary around the parallel loop is per task: each task's
+   * chunk of the scratch (run_func gives ntasks * S bytes of junk). */
+  static const char PAR_HEAP[] =
+      "func parheap(A: f32[37, 4100], B: f32[37, 4100]) {\n"
+      "  allocate T: f32[4100] {\n" /* 16400 bytes: heap, 16448 rounded */
+      "    parallel for (i, 0, 37) {\n"
+      "      for (j, 0, 4100) {\n"
+      "        T[j] = A[i, j] * 2.0\n"
+      "      }\n"
+      "      for (j, 0, 4100) {\n"
+      "        B[i, j] = T[4099 - j] + f32(i)\n"
+      "      }\n"
+      "    }\n"
+      "  }\n"
+      "}\n";
+  assert_int_equal(run_all(fx, PAR_HEAP, AICC_CODEGEN_SCALAR, &o, &c), 0);
+  assert_int_equal(aicc_codegen_func_scratch(c.m.funcs[0]), 16448);
+  assert_true(aicc_codegen_func_parallel(c.m.funcs[0]));
   compiled_free(&c);
 }
 
