@@ -4,6 +4,7 @@
  * (other float dtypes convert in and out); matrix-vector products run as
  * row updates over pre-transposed weights so the inner loop vectorizes. */
 #include "ops/conv_util.h"
+#include "ops/rnn_act.h"
 #include "ops/util.h"
 
 #include <ctype.h>
@@ -12,69 +13,58 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum rnn_kind { RNN_SIMPLE, RNN_GRU, RNN_LSTM } rnn_kind;
+typedef aicc_rnn_cell rnn_kind;
 
-static int rnn_gates(rnn_kind k) { return k == RNN_SIMPLE ? 1 : k == RNN_GRU ? 3 : 4; }
-static int rnn_nact(rnn_kind k) { return k == RNN_SIMPLE ? 1 : k == RNN_GRU ? 2 : 3; }
+static int rnn_gates(rnn_kind k) { return k == AICC_RNN_SIMPLE ? 1 : k == AICC_RNN_GRU ? 3 : 4; }
 
 /* --- activations --- */
 
-typedef enum act_fn {
-  ACT_RELU, ACT_TANH, ACT_SIGMOID, ACT_AFFINE, ACT_LEAKY_RELU, ACT_THRESHOLDED_RELU,
-  ACT_SCALED_TANH, ACT_HARD_SIGMOID, ACT_ELU, ACT_SOFTSIGN, ACT_SOFTPLUS,
-} act_fn;
-
-typedef struct act {
-  act_fn fn;
-  float alpha, beta;
-} act;
+typedef aicc_rnn_act act;
 
 /* Name, whether it takes alpha / beta, and their defaults. */
 static const struct {
   const char *name;
-  act_fn fn;
+  aicc_rnn_act_fn fn;
   bool has_alpha, has_beta;
   float alpha, beta;
 } act_table[] = {
-    {"relu", ACT_RELU, false, false, 0, 0},
-    {"tanh", ACT_TANH, false, false, 0, 0},
-    {"sigmoid", ACT_SIGMOID, false, false, 0, 0},
-    {"affine", ACT_AFFINE, true, true, 1.0f, 0.0f},
-    {"leakyrelu", ACT_LEAKY_RELU, true, false, 0.01f, 0},
-    {"thresholdedrelu", ACT_THRESHOLDED_RELU, true, false, 1.0f, 0},
-    {"scaledtanh", ACT_SCALED_TANH, true, true, 1.0f, 1.0f},
-    {"hardsigmoid", ACT_HARD_SIGMOID, true, true, 0.2f, 0.5f},
-    {"elu", ACT_ELU, true, false, 1.0f, 0},
-    {"softsign", ACT_SOFTSIGN, false, false, 0, 0},
-    {"softplus", ACT_SOFTPLUS, false, false, 0, 0},
+    {"relu", AICC_ACT_RELU, false, false, 0, 0},
+    {"tanh", AICC_ACT_TANH, false, false, 0, 0},
+    {"sigmoid", AICC_ACT_SIGMOID, false, false, 0, 0},
+    {"affine", AICC_ACT_AFFINE, true, true, 1.0f, 0.0f},
+    {"leakyrelu", AICC_ACT_LEAKY_RELU, true, false, 0.01f, 0},
+    {"thresholdedrelu", AICC_ACT_THRESHOLDED_RELU, true, false, 1.0f, 0},
+    {"scaledtanh", AICC_ACT_SCALED_TANH, true, true, 1.0f, 1.0f},
+    {"hardsigmoid", AICC_ACT_HARD_SIGMOID, true, true, 0.2f, 0.5f},
+    {"elu", AICC_ACT_ELU, true, false, 1.0f, 0},
+    {"softsign", AICC_ACT_SOFTSIGN, false, false, 0, 0},
+    {"softplus", AICC_ACT_SOFTPLUS, false, false, 0, 0},
 };
 
 static inline float act_apply(const act *a, float x) {
   switch (a->fn) {
-  case ACT_RELU: return x > 0 ? x : 0;
-  case ACT_TANH: return tanhf(x);
-  case ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
-  case ACT_AFFINE: return a->alpha * x + a->beta;
-  case ACT_LEAKY_RELU: return x >= 0 ? x : a->alpha * x;
-  case ACT_THRESHOLDED_RELU: return x > a->alpha ? x : 0;
-  case ACT_SCALED_TANH: return a->alpha * tanhf(a->beta * x);
-  case ACT_HARD_SIGMOID: {
+  case AICC_ACT_RELU: return x > 0 ? x : 0;
+  case AICC_ACT_TANH: return tanhf(x);
+  case AICC_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
+  case AICC_ACT_AFFINE: return a->alpha * x + a->beta;
+  case AICC_ACT_LEAKY_RELU: return x >= 0 ? x : a->alpha * x;
+  case AICC_ACT_THRESHOLDED_RELU: return x > a->alpha ? x : 0;
+  case AICC_ACT_SCALED_TANH: return a->alpha * tanhf(a->beta * x);
+  case AICC_ACT_HARD_SIGMOID: {
     float v = a->alpha * x + a->beta;
     return v < 0 ? 0 : v > 1 ? 1 : v;
   }
-  case ACT_ELU: return x >= 0 ? x : a->alpha * (expf(x) - 1.0f);
-  case ACT_SOFTSIGN: return x / (1.0f + fabsf(x));
-  case ACT_SOFTPLUS: return x > 20 ? x : log1pf(expf(x));
+  case AICC_ACT_ELU: return x >= 0 ? x : a->alpha * (expf(x) - 1.0f);
+  case AICC_ACT_SOFTSIGN: return x / (1.0f + fabsf(x));
+  case AICC_ACT_SOFTPLUS: return x > 20 ? x : log1pf(expf(x));
   }
   return x;
 }
 
-/* Reads the activations of every direction. alpha/beta lists are consumed
- * in order by the functions that take them (as onnxruntime does); missing
- * entries use the function's default. */
-static aicc_status rnn_read_acts(const aicc_node *n, rnn_kind kind, int ndir, act *out) {
+/* ops/rnn_act.h: the one reader of the activation attributes. */
+aicc_status aicc_rnn_read_acts(const aicc_node *n, aicc_rnn_cell kind, int ndir, aicc_rnn_act *out) {
   static const char *defaults[3][3] = {{"tanh"}, {"sigmoid", "tanh"}, {"sigmoid", "tanh", "tanh"}};
-  int per = rnn_nact(kind);
+  int per = aicc_rnn_nact(kind);
   const aicc_attr *names = aicc_node_attr(n, "activations");
   int64_t na = 0, nb = 0;
   const float *alphas = aicc_node_attr_floats(n, "activation_alpha", &na);
@@ -148,9 +138,9 @@ static aicc_status rnn_infer_kind(aicc_infer_ctx *c, rnn_kind kind) {
   return NULL;
 }
 
-static aicc_status rnn_infer(aicc_infer_ctx *c) { return rnn_infer_kind(c, RNN_SIMPLE); }
-static aicc_status gru_infer(aicc_infer_ctx *c) { return rnn_infer_kind(c, RNN_GRU); }
-static aicc_status lstm_infer(aicc_infer_ctx *c) { return rnn_infer_kind(c, RNN_LSTM); }
+static aicc_status rnn_infer(aicc_infer_ctx *c) { return rnn_infer_kind(c, AICC_RNN_SIMPLE); }
+static aicc_status gru_infer(aicc_infer_ctx *c) { return rnn_infer_kind(c, AICC_RNN_GRU); }
+static aicc_status lstm_infer(aicc_infer_ctx *c) { return rnn_infer_kind(c, AICC_RNN_LSTM); }
 
 /* --- kernel --- */
 
@@ -228,8 +218,8 @@ static aicc_status rnn_kernel_kind(aicc_kernel_ctx *c, rnn_kind kind) {
   const aicc_tensor *Bt = c->n_in > 3 ? c->in[3] : NULL;
   const aicc_tensor *SL = c->n_in > 4 ? c->in[4] : NULL;
   const aicc_tensor *H0 = c->n_in > 5 ? c->in[5] : NULL;
-  const aicc_tensor *C0 = kind == RNN_LSTM && c->n_in > 6 ? c->in[6] : NULL;
-  const aicc_tensor *P = kind == RNN_LSTM && c->n_in > 7 ? c->in[7] : NULL;
+  const aicc_tensor *C0 = kind == AICC_RNN_LSTM && c->n_in > 6 ? c->in[6] : NULL;
+  const aicc_tensor *P = kind == AICC_RNN_LSTM && c->n_in > 7 ? c->in[7] : NULL;
   if (!aicc_dtype_is_float(X->dtype))
     return aicc_kernel_error(c, AICC_ERR_UNSUPPORTED, "X of dtype %s", aicc_dtype_text(X->dtype));
   rnn_problem p = {.kind = kind};
@@ -267,7 +257,7 @@ static aicc_status rnn_kernel_kind(aicc_kernel_ctx *c, rnn_kind kind) {
     return aicc_kernel_error(c, AICC_ERR_SHAPE, "initial_c has the wrong size");
   if (P && aicc_tensor_numel(P) != D * 3 * H)
     return aicc_kernel_error(c, AICC_ERR_SHAPE, "P must be [%lld, %lld]", (long long)D, (long long)(3 * H));
-  aicc_status s = rnn_read_acts(c->node, kind, (int)D, p.acts);
+  aicc_status s = aicc_rnn_read_acts(c->node, kind, (int)D, p.acts);
   if (s) {
     aicc_status e = aicc_kernel_error(c, aicc_status_code(s), "%s", aicc_status_message(s));
     aicc_status_free(s);
@@ -315,7 +305,7 @@ static aicc_status rnn_kernel_kind(aicc_kernel_ctx *c, rnn_kind kind) {
 
   for (int64_t d = 0; d < D && !s; d++) {
     bool reverse = p.reverse_only || d == 1;
-    const act *f = &p.acts[d * rnn_nact(kind)];
+    const act *f = &p.acts[d * aicc_rnn_nact(kind)];
     const float *wb = bias + d * 2 * GH, *rb = wb + GH;
     transpose(wt, w + d * GH * I, GH, I);
     transpose(rt, r + d * GH * H, GH, H);
@@ -336,13 +326,13 @@ static aicc_status rnn_kernel_kind(aicc_kernel_ctx *c, rnn_kind kind) {
     const float *pi = pp ? pp + d * 3 * H : NULL, *po = pi ? pi + H : NULL, *pf = pi ? pi + 2 * H : NULL;
     /* GRU without linear_before_reset applies R_h to r . h, so its first
      * pass covers only the z and r columns. */
-    int64_t ncols = kind == RNN_GRU && !p.lbr ? 2 * H : GH;
+    int64_t ncols = kind == AICC_RNN_GRU && !p.lbr ? 2 * H : GH;
     for (int64_t st = 0; st < T; st++) {
       /* Recurrent projections of every batch entry at once: hr = h R^T + Rb
        * (entries already past their length are computed and ignored). */
       for (int64_t b = 0; b < B; b++) memcpy(hr + b * GH, rb, sizeof(float) * (size_t)GH);
       vec_mat(hr, GH, hbuf, H, B, H, rt, GH, 0, ncols);
-      if (kind == RNN_GRU) {
+      if (kind == AICC_RNN_GRU) {
         /* z into tmp, r in place over its projection */
         for (int64_t b = 0; b < B; b++) {
           if (st >= lens[b]) continue;
@@ -363,9 +353,9 @@ static aicc_status rnn_kernel_kind(aicc_kernel_ctx *c, rnn_kind kind) {
         int64_t t = reverse ? lens[b] - 1 - st : st;
         float *hp = hbuf + b * H, *cp = cbuf + b * H, *hrb = hr + b * GH;
         const float *xg = xw + (t * B + b) * GH;
-        if (kind == RNN_SIMPLE) {
+        if (kind == AICC_RNN_SIMPLE) {
           for (int64_t j = 0; j < H; j++) hp[j] = act_apply(&f[0], clipf(xg[j] + hrb[j], p.clip));
-        } else if (kind == RNN_GRU) {
+        } else if (kind == AICC_RNN_GRU) {
           const float *zg = tmp + b * H, *rg = hrb + H, *hh = hrb + 2 * H;
           for (int64_t j = 0; j < H; j++) {
             /* default: (r . h) R_h^T + Rb_h; linear_before_reset: r . (h R_h^T + Rb_h) */
@@ -428,9 +418,9 @@ static aicc_status rnn_kernel_kind(aicc_kernel_ctx *c, rnn_kind kind) {
   return s;
 }
 
-static aicc_status rnn_kernel(aicc_kernel_ctx *c) { return rnn_kernel_kind(c, RNN_SIMPLE); }
-static aicc_status gru_kernel(aicc_kernel_ctx *c) { return rnn_kernel_kind(c, RNN_GRU); }
-static aicc_status lstm_kernel(aicc_kernel_ctx *c) { return rnn_kernel_kind(c, RNN_LSTM); }
+static aicc_status rnn_kernel(aicc_kernel_ctx *c) { return rnn_kernel_kind(c, AICC_RNN_SIMPLE); }
+static aicc_status gru_kernel(aicc_kernel_ctx *c) { return rnn_kernel_kind(c, AICC_RNN_GRU); }
+static aicc_status lstm_kernel(aicc_kernel_ctx *c) { return rnn_kernel_kind(c, AICC_RNN_LSTM); }
 
 /* --- the table --- */
 

@@ -17,11 +17,11 @@
  * A zero initial state (absent, or a zero ConstantOfShape) drops the first
  * step's MatMuls (and, for C, its forget gate). Y stacks the H_t with
  * Concat; Y_h / Y_c are the last states. */
+#include "ops/rnn_act.h"
 #include "passes/pass.h"
 
 #include "passes/rewrite_rules.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,39 +34,9 @@ enum { UNROLL_MAX_STEPS = 256 };
  * most 64 operands, so longer sequences split/concat in two levels. */
 enum { PIECES_MAX = 32 };
 
-typedef enum rnn_kind { K_RNN, K_GRU, K_LSTM } rnn_kind;
+typedef aicc_rnn_cell rnn_kind;
 
-typedef enum act_fn {
-  A_RELU, A_TANH, A_SIGMOID, A_AFFINE, A_LEAKY_RELU, A_THRESHOLDED_RELU, A_SCALED_TANH,
-  A_HARD_SIGMOID, A_ELU, A_SOFTSIGN, A_SOFTPLUS,
-} act_fn;
-
-typedef struct act {
-  act_fn fn;
-  float alpha, beta;
-} act;
-
-/* ONNX activation names (lower case), the op that computes each, whether it
- * takes alpha / beta, and their defaults (as the reference kernel,
- * ops/rnn.c, reads them). */
-static const struct {
-  const char *name;
-  act_fn fn;
-  bool has_alpha, has_beta;
-  float alpha, beta;
-} act_table[] = {
-    {"relu", A_RELU, false, false, 0, 0},
-    {"tanh", A_TANH, false, false, 0, 0},
-    {"sigmoid", A_SIGMOID, false, false, 0, 0},
-    {"affine", A_AFFINE, true, true, 1.0f, 0.0f},
-    {"leakyrelu", A_LEAKY_RELU, true, false, 0.01f, 0},
-    {"thresholdedrelu", A_THRESHOLDED_RELU, true, false, 1.0f, 0},
-    {"scaledtanh", A_SCALED_TANH, true, true, 1.0f, 1.0f},
-    {"hardsigmoid", A_HARD_SIGMOID, true, true, 0.2f, 0.5f},
-    {"elu", A_ELU, true, false, 1.0f, 0},
-    {"softsign", A_SOFTSIGN, false, false, 0, 0},
-    {"softplus", A_SOFTPLUS, false, false, 0, 0},
-};
+typedef aicc_rnn_act act;
 
 /* One rewrite in progress: the node's facts, then the values built. */
 typedef struct unroll {
@@ -83,33 +53,12 @@ typedef struct unroll {
 
 /* --- reading the node --- */
 
-static int n_acts(rnn_kind k) { return k == K_RNN ? 1 : k == K_GRU ? 2 : 3; }
-
-/* NULL when the activations parse, else why not. alpha/beta lists are
- * consumed in order by the functions that take them. */
+/* NULL when the activations parse (ops/rnn_act.h), else why not. */
 static const char *read_acts(unroll *u) {
-  static const char *defaults[3][3] = {{"tanh"}, {"sigmoid", "tanh"}, {"sigmoid", "tanh", "tanh"}};
-  int per = n_acts(u->kind);
-  const aicc_attr *names = aicc_node_attr(u->n, "activations");
-  int64_t na = 0, nb = 0, ai = 0, bi = 0;
-  const float *alphas = aicc_node_attr_floats(u->n, "activation_alpha", &na);
-  const float *betas = aicc_node_attr_floats(u->n, "activation_beta", &nb);
-  int64_t given = names && names->kind == AICC_ATTR_STRINGS ? names->n : 0;
-  if (given && given != per && given != per * u->D) return "activations has the wrong length";
-  for (int i = 0; i < per * u->D; i++) {
-    const char *s = given ? names->ss[given == per ? i % per : i].s : defaults[u->kind][i % per];
-    char low[32];
-    size_t k = 0;
-    for (; s[k] && k + 1 < sizeof low; k++) low[k] = (char)tolower((unsigned char)s[k]);
-    low[k] = 0;
-    size_t t = 0, nt = sizeof act_table / sizeof act_table[0];
-    while (t < nt && strcmp(act_table[t].name, low) != 0) t++;
-    if (t == nt) return "unknown activation";
-    u->acts[i] = (act){act_table[t].fn, act_table[t].alpha, act_table[t].beta};
-    if (act_table[t].has_alpha && alphas && ai < na) u->acts[i].alpha = alphas[ai++];
-    if (act_table[t].has_beta && betas && bi < nb) u->acts[i].beta = betas[bi++];
-  }
-  return NULL;
+  aicc_status s = aicc_rnn_read_acts(u->n, u->kind, u->D, u->acts);
+  if (!s) return NULL;
+  aicc_status_free(s);
+  return "the activations do not parse (wrong length or an unknown function)";
 }
 
 static bool dims_are(const aicc_value *v, int rank, const int64_t *dims) {
@@ -146,12 +95,12 @@ static const char *check(aicc_graph *g, const aicc_node *n, unroll *u) {
   memset(u, 0, sizeof *u);
   u->g = g;
   u->n = n;
-  if (strcmp(n->op_type, "LSTM") == 0) u->kind = K_LSTM;
-  else if (strcmp(n->op_type, "GRU") == 0) u->kind = K_GRU;
-  else u->kind = K_RNN;
+  if (strcmp(n->op_type, "LSTM") == 0) u->kind = AICC_RNN_LSTM;
+  else if (strcmp(n->op_type, "GRU") == 0) u->kind = AICC_RNN_GRU;
+  else u->kind = AICC_RNN_SIMPLE;
   /* The Split/Slice forms used below take their sizes as inputs (opset 13). */
   if (aicc_model_opset(g->model, "") < 13) return "model opset below 13";
-  u->G = u->kind == K_LSTM ? 4 : u->kind == K_GRU ? 3 : 1;
+  u->G = u->kind == AICC_RNN_LSTM ? 4 : u->kind == AICC_RNN_GRU ? 3 : 1;
   const char *dir = aicc_node_attr_string(n, "direction", "forward");
   if (strcmp(dir, "forward") == 0) u->D = 1;
   else if (strcmp(dir, "reverse") == 0) u->D = 1, u->reverse_only = true;
@@ -164,8 +113,8 @@ static const char *check(aicc_graph *g, const aicc_node *n, unroll *u) {
   u->clip = aicc_node_attr_float(n, "clip", 0);
   u->X = input(n, 0), u->W = input(n, 1), u->R = input(n, 2), u->Bias = input(n, 3);
   aicc_value *SL = input(n, 4), *H0 = input(n, 5);
-  aicc_value *C0 = u->kind == K_LSTM ? input(n, 6) : NULL;
-  u->P = u->kind == K_LSTM ? input(n, 7) : NULL;
+  aicc_value *C0 = u->kind == AICC_RNN_LSTM ? input(n, 6) : NULL;
+  u->P = u->kind == AICC_RNN_LSTM ? input(n, 7) : NULL;
   const aicc_type *xt = u->X ? &u->X->type : NULL;
   if (!xt || xt->kind != AICC_KIND_TENSOR || !aicc_type_is_static(xt) || xt->rank != 3)
     return "X is not a tensor of static rank-3 shape";
@@ -210,7 +159,7 @@ static const char *check(aicc_graph *g, const aicc_node *n, unroll *u) {
   for (int k = 0; k < n->n_outputs; k++) {
     const aicc_value *o = n->outputs[k];
     if (!o) continue;
-    if (k > 2 || (k == 2 && u->kind != K_LSTM)) return "unexpected output";
+    if (k > 2 || (k == 2 && u->kind != AICC_RNN_LSTM)) return "unexpected output";
     if (!dims_are(o, k == 0 ? 4 : 3, k == 0 ? ydims : hdims) || o->type.dtype != AICC_DTYPE_F32)
       return "an output has an unexpected type";
   }
@@ -374,18 +323,18 @@ static aicc_status concat_steps(unroll *u, aicc_value *const *pieces, aicc_value
 /* a(x) as the ops that compute it. */
 static aicc_status activate(unroll *u, const act *a, aicc_value *x, aicc_value **out) {
   static const char *const direct[] = {
-      [A_RELU] = "Relu", [A_TANH] = "Tanh", [A_SIGMOID] = "Sigmoid",
-      [A_LEAKY_RELU] = "LeakyRelu", [A_THRESHOLDED_RELU] = "ThresholdedRelu",
-      [A_HARD_SIGMOID] = "HardSigmoid", [A_ELU] = "Elu", [A_SOFTSIGN] = "Softsign",
-      [A_SOFTPLUS] = "Softplus"};
+      [AICC_ACT_RELU] = "Relu", [AICC_ACT_TANH] = "Tanh", [AICC_ACT_SIGMOID] = "Sigmoid",
+      [AICC_ACT_LEAKY_RELU] = "LeakyRelu", [AICC_ACT_THRESHOLDED_RELU] = "ThresholdedRelu",
+      [AICC_ACT_HARD_SIGMOID] = "HardSigmoid", [AICC_ACT_ELU] = "Elu", [AICC_ACT_SOFTSIGN] = "Softsign",
+      [AICC_ACT_SOFTPLUS] = "Softplus"};
   aicc_value *k, *y;
   switch (a->fn) {
-  case A_AFFINE: /* alpha x + beta */
+  case AICC_ACT_AFFINE: /* alpha x + beta */
     AICC_TRY(scalar(u, a->alpha, &k));
     AICC_TRY(ew(u, "Mul", x, k, &y));
     AICC_TRY(scalar(u, a->beta, &k));
     return ew(u, "Add", y, k, out);
-  case A_SCALED_TANH: /* alpha tanh(beta x) */
+  case AICC_ACT_SCALED_TANH: /* alpha tanh(beta x) */
     AICC_TRY(scalar(u, a->beta, &k));
     AICC_TRY(ew(u, "Mul", x, k, &y));
     AICC_TRY(ew(u, "Tanh", y, NULL, &y));
@@ -398,10 +347,10 @@ static aicc_status activate(unroll *u, const act *a, aicc_value *x, aicc_value *
   for (int i = 0; i < x->type.rank; i++) dims[i] = x->type.dims[i].size;
   aicc_node *nd;
   AICC_TRY(emit(u, direct[a->fn], &x, 1, NULL, x->type.rank, dims, out, &nd));
-  if (a->fn == A_LEAKY_RELU || a->fn == A_THRESHOLDED_RELU || a->fn == A_ELU ||
-      a->fn == A_HARD_SIGMOID)
+  if (a->fn == AICC_ACT_LEAKY_RELU || a->fn == AICC_ACT_THRESHOLDED_RELU || a->fn == AICC_ACT_ELU ||
+      a->fn == AICC_ACT_HARD_SIGMOID)
     AICC_TRY(aicc_node_attr_set_float(nd, "alpha", a->alpha));
-  if (a->fn == A_HARD_SIGMOID) AICC_TRY(aicc_node_attr_set_float(nd, "beta", a->beta));
+  if (a->fn == AICC_ACT_HARD_SIGMOID) AICC_TRY(aicc_node_attr_set_float(nd, "beta", a->beta));
   return NULL;
 }
 
@@ -536,7 +485,7 @@ static aicc_status gru_step(unroll *u, dir_state *s, int64_t t) {
 static aicc_status direction(unroll *u, aicc_value *xr, int64_t d, aicc_value **hs,
                              aicc_value **h_last, aicc_value **c_last) {
   int64_t G = u->G, H = u->H, GH = G * H, B = u->B, T = u->T;
-  dir_state s = {.f = &u->acts[d * n_acts(u->kind)]};
+  dir_state s = {.f = &u->acts[d * aicc_rnn_nact(u->kind)]};
   aicc_value *w, *r, *rk[4];
   AICC_TRY(pick(u, u->W, 0, d, 2, (int64_t[]){GH, u->I}, &w));
   AICC_TRY(pick(u, u->R, 0, d, 2, (int64_t[]){GH, H}, &r));
@@ -548,7 +497,7 @@ static aicc_status direction(unroll *u, aicc_value *xr, int64_t d, aicc_value **
     AICC_TRY(pick(u, u->Bias, 0, d, 1, (int64_t[]){2 * GH}, &b));
     AICC_TRY(split_even(u, b, 0, 2 * G, bk));
     for (int k = 0; k < G; k++) {
-      if (u->kind == K_GRU && u->lbr && k == 2) {
+      if (u->kind == AICC_RNN_GRU && u->lbr && k == 2) {
         xb[k] = bk[k];
         s.rb_h = bk[G + k];
       } else {
@@ -584,8 +533,8 @@ static aicc_status direction(unroll *u, aicc_value *xr, int64_t d, aicc_value **
   bool reverse = u->reverse_only || d == 1;
   for (int64_t step = 0; step < T && !st; step++) {
     int64_t t = reverse ? T - 1 - step : step;
-    if (u->kind == K_LSTM) st = lstm_step(u, &s, t);
-    else if (u->kind == K_GRU) st = gru_step(u, &s, t);
+    if (u->kind == AICC_RNN_LSTM) st = lstm_step(u, &s, t);
+    else if (u->kind == AICC_RNN_GRU) st = gru_step(u, &s, t);
     else {
       aicc_value *p;
       st = pre(u, &s, 0, t, &p);
