@@ -11,9 +11,11 @@
  * NCHW), contiguous in every load that depends on it. u1 and u2 are output
  * axes some load does not depend on, so one loaded value serves a row of the
  * block: in NCHW16c the weight vector is reused across columns (u1) and the
- * broadcast input across output-channel blocks (u2). The rules read the
- * stage only; a stage they do not fit (an inlined input, a strided vector
- * axis, too few lanes) goes back to the generic rules. */
+ * broadcast input across output-channel blocks (u2). A stage that reads a
+ * padded copy of its input made in the kernel gets its rows in bands, the
+ * copy made once per band (band_rows). The rules read the stage only; a
+ * stage they do not fit (an inlined input, a strided vector axis, too few
+ * lanes) goes back to the generic rules. */
 #include <stdio.h>
 #include <string.h>
 
@@ -22,8 +24,10 @@
 enum {
   MAX_LOOPS = AICC_SCHED_MAX_NAMES, /* reorder names every loop */
   MAX_ACC = 24,                     /* accumulator vectors of a block (of 32 registers) */
+  MAX_ACC_ROW = 14,                 /* the same when no operand is shared (depthwise) */
   PAR_MIN = 1 << 15,                /* as the generic rules: work worth a parallel loop */
   MAX_LOADS = 32,
+  BAND_BYTES = 96 << 10, /* a band's padded copy, at most (L1d is 48 KiB, L2 1 MiB) */
 };
 
 /* ---- what the body reads ---- */
@@ -205,6 +209,101 @@ static int64_t block_of(int64_t e, int64_t m) {
   return best;
 }
 
+/* The first load of buffer b in e (NULL: none). */
+static const aicc_loop_expr *find_load(const aicc_loop_expr *e, const aicc_loop_buffer *b) {
+  if (!e) return NULL;
+  if (e->op == AICC_LOOP_LOAD && e->buf == b) return e;
+  for (uint32_t i = 0; i < e->nargs; i++) {
+    const aicc_loop_expr *f = find_load(e->args[i], b);
+    if (f) return f;
+  }
+  return NULL;
+}
+
+/* Row bands for a stage that reads a temp of its kernel (the padded copy of
+ * the input, pad_input in ops/lower/conv.c) by rows: the copy is computed
+ * at the loop over (batch, channel block, band of rows) and serves every
+ * output row and output-channel block of the band, so each input element
+ * is copied (band + window - 1) / band times instead of once per output row
+ * and block. Only when every other pure loop outside the register block is
+ * one the copy depends on (the batch, a depthwise channel block) or is
+ * wholly inside the block: an output-channel loop outside would have to go
+ * inside the band, and the parallel loop over bands alone may then be too
+ * short for a small image (a dense conv's copy of 16 lanes costs a few
+ * percent of its FMAs anyway; a depthwise conv's, one load per FMA, or a
+ * 3-channel first conv's costs about as much as the conv). Sets *rows to the
+ * band's height (the whole extent: no split), 0 when bands do not apply
+ * (then the copy is computed per output row at the parallel loop). */
+static void band_rows(const aicc_loop_kernel *k, const aicc_loop_stage *s, const body_info *bi,
+                      int nb, int v, int u1, int u2, int64_t b2, const aicc_sched_target *t,
+                      int64_t *rows) {
+  *rows = 0;
+  int ra = v - 2;
+  if (ra < 0 || u1 != v - 1 || ra == u2 || s->axes[ra].extent < 2) return;
+  uint32_t dep = 0; /* the axes the copy's load depends on */
+  const aicc_loop_buffer *tb = NULL;
+  for (int i = 0; i < nb; i++) {
+    const aicc_loop_buffer *b = bi->loads[i].buf;
+    if (aicc_loop_kernel_stage_of(k, b) && !aicc_loop_kernel_is_param(k, b) &&
+        (bi->loads[i].dep & (1u << ra)))
+      dep |= bi->loads[i].dep, tb = b;
+  }
+  if (!dep) return;
+  /* The copy's rows: their bytes, the input rows an output row steps over,
+   * and the halo, for a band's copy to stay near L1 (a larger one, read
+   * from L2, costs more than the rows it saves). */
+  const aicc_loop_expr *ld = find_load(s->body, tb);
+  int64_t row_bytes = 0, step = 0, halo = 0;
+  const aicc_dtype_info *ti = aicc_dtype_get(tb->type);
+  for (int d = 0; ld && d < tb->rank && !row_bytes; d++) {
+    int64_t hp, c, e;
+    if (!aicc_loop_expr_uses_var(ld->args[d], s->axes[ra].var)) continue;
+    if (!coef_of(ld->args[d], s->axes[ra].var, &c) || c < 1 ||
+        !aicc_loop_expr_is_int_const(tb->shape[d], &hp))
+      return;
+    row_bytes = ti && ti->bits >= 8 ? ti->bits / 8 : 4;
+    for (int j = 0; j < tb->rank; j++) { /* the dims after the row's, and the reduced ones */
+      bool pure = false;
+      for (int a = 0; a < s->n_axes; a++)
+        pure = pure || aicc_loop_expr_uses_var(ld->args[j], s->axes[a].var);
+      if (j == d || (j < d && pure)) continue;
+      if (!aicc_loop_expr_is_int_const(tb->shape[j], &e)) return;
+      row_bytes *= e;
+    }
+    step = c;
+    halo = hp - s->axes[ra].extent * c;
+  }
+  /* A strided window copies each input row 1.5 (3x3, stride 2) times per
+   * output row anyway: for a copy of whole vectors (depthwise), bands then
+   * lose more to the copy leaving L1 than they save (MobileNetV2's 112x112
+   * stride-2 depthwise conv: 118 us per row, 153 us in bands of 4). The
+   * copy of an input read by broadcasts (the first conv's NCHW image: 3
+   * channels, a few KiB a row) gains. */
+  if (!row_bytes || (step != 1 && (dep & (1u << v)))) return;
+  if (halo < 0) halo = 0;
+  int64_t others = 1;
+  for (int a = 0; a < v; a++) {
+    if (a == ra || a == u1 || s->axes[a].extent < 2) continue;
+    if (a == u2 && b2 == s->axes[a].extent) continue;
+    if (!(dep & (1u << a))) return;
+    others *= s->axes[a].extent;
+  }
+  /* Up to 8 rows, fewer when 4 bands per thread need them; a height that
+   * divides the rows (a band loop with a tail could not be fused). */
+  int64_t OH = s->axes[ra].extent, nt = t->threads > 0 ? t->threads : 1;
+  int64_t want = OH * others / (4 * nt), m = want < 1 ? 1 : want > 8 ? 8 : want;
+  while (m > 1 && (m * step + halo) * row_bytes > BAND_BYTES) m--;
+  if (OH <= m) {
+    *rows = OH;
+    return;
+  }
+  for (int64_t f = m; f >= 2 && 2 * f >= m; f--) /* a band of 1 row: as without bands */
+    if (OH % f == 0) {
+      *rows = f;
+      return;
+    }
+}
+
 /* An accumulator buffer name no buffer of k has. */
 static void acc_name(const aicc_loop_kernel *k, const char *stage, char *out, size_t n) {
   snprintf(out, n, "%.80s_acc", stage);
@@ -253,6 +352,14 @@ aicc_status aicc_sched_conv_rules(const aicc_loop_kernel *k, const aicc_loop_sta
   }
   int64_t vext = s->axes[v].extent, nvec = vext >= 2 * L && vext % (2 * L) == 0 ? 2 : 1;
   int64_t budget = MAX_ACC / nvec;
+  /* A block whose every point loads its own vector along u1 and that has no
+   * u2 (a depthwise window: no operand is shared) keeps fewer accumulators:
+   * the compiler keeps the window's overlapping input vectors in registers
+   * across the taps (predictive commoning), and 24 accumulators plus those
+   * spill to the stack on every FMA. */
+  for (int i = 0; i < nb && u1 >= 0 && u2 < 0; i++)
+    if ((bi.loads[i].dep & (1u << u1)) && (bi.loads[i].dep & (1u << v)) && budget > MAX_ACC_ROW)
+      budget = MAX_ACC_ROW;
   int64_t b2 = u2 >= 0 ? block_of(s->axes[u2].extent, 4) : 1;
   if (b2 > budget / 2) b2 = budget / 2 > 0 ? budget / 2 : 1;
   int64_t b1 = u1 >= 0 ? block_of(s->axes[u1].extent, budget / b2) : 1;
@@ -269,9 +376,21 @@ aicc_status aicc_sched_conv_rules(const aicc_loop_kernel *k, const aicc_loop_sta
   snprintf(vn, sizeof vn, "%s", r.name[v]);
   snprintf(u1n, sizeof u1n, "%s", u1 >= 0 ? r.name[u1] : "");
   snprintf(u2n, sizeof u2n, "%s", u2 >= 0 ? r.name[u2] : "");
+  int64_t band = 0;
+  band_rows(k, s, &bi, nb, v, u1, u2, b2, t, &band);
+  char rown[64] = "", ban[70] = "", bin[70] = ""; /* the band loop; the rows in it ("": none) */
+  if (band > 0) {
+    snprintf(rown, sizeof rown, "%s", r.name[v - 2]);
+    snprintf(ban, sizeof ban, "%s", rown);
+    if (band < s->axes[v - 2].extent) {
+      snprintf(ban, sizeof ban, "%so", rown);
+      snprintf(bin, sizeof bin, "%si", rown);
+    }
+  }
   AICC_TRY(split(&r, find(&r, vn), nvec * L));
   if (u1 >= 0 && b1 > 1) AICC_TRY(split(&r, find(&r, u1n), b1));
   if (u2 >= 0 && b2 > 1) AICC_TRY(split(&r, find(&r, u2n), b2));
+  if (bin[0]) AICC_TRY(split(&r, find(&r, rown), band));
   /* Order: the pure loops that are not inner parts of the block, the
    * reductions, then the block (u2i, u1i, vi). */
   char inner[3][70];
@@ -283,12 +402,28 @@ aicc_status aicc_sched_conv_rules(const aicc_loop_kernel *k, const aicc_loop_sta
    * anywhere, and in front they would hide the loop worth running in
    * parallel (a batch of 1 before a partitioned output-channel loop left
    * the whole conv on one thread). */
-  int perm[MAX_LOOPS], np = 0;
+  int perm[MAX_LOOPS], np = 0, n_band = 0; /* n_band: loops up to the band's */
+  bool placed[MAX_LOOPS] = {false};
+  if (band > 0) {
+    /* The loops the copy depends on (extent > 1), the band, its rows. */
+    int bi_ = find(&r, ban); /* the loops before it come from axes before the rows */
+    for (int i = 0; i < bi_; i++) {
+      bool in = false;
+      for (int j = 0; j < n_inner; j++) in = in || !strcmp(r.name[i], inner[j]);
+      if (!r.red[i] && !in && r.ext[i] > 1) perm[np++] = i, placed[i] = true;
+    }
+    /* A band of all the rows: the copy goes at the loops before them (the
+     * rows' loop is then not fused into the parallel one). */
+    if (!bin[0]) n_band = np;
+    perm[np++] = bi_, placed[bi_] = true;
+    if (!n_band) n_band = np;
+    if (bin[0]) bi_ = find(&r, bin), perm[np++] = bi_, placed[bi_] = true;
+  }
   for (int pass = 0; pass < 2; pass++)
     for (int i = 0; i < r.n; i++) {
       bool in = false;
       for (int j = 0; j < n_inner; j++) in = in || !strcmp(r.name[i], inner[j]);
-      if (!r.red[i] && !in && (r.ext[i] == 1) == (pass == 1)) perm[np++] = i;
+      if (!r.red[i] && !in && !placed[i] && (r.ext[i] == 1) == (pass == 1)) perm[np++] = i;
     }
   int n_outer = np;
   for (int i = 0; i < r.n; i++)
@@ -301,7 +436,11 @@ aicc_status aicc_sched_conv_rules(const aicc_loop_kernel *k, const aicc_loop_sta
   for (int i = 0; i < P; i++) work *= s->axes[i].extent;
   for (int i = 0; i < R; i++) work *= s->raxes[i].extent;
   bool do_par = par && n_outer >= 1 && work >= PAR_MIN;
-  if (do_par) {
+  if (n_band > 0) {
+    /* The loops up to the band's become one, where the copy is computed
+     * (the `outer` loop) and the parallel one. */
+    AICC_TRY(fuse_leading(&r, n_band));
+  } else if (do_par) {
     /* Each thread runs one contiguous chunk of the parallel loop, so the
      * imbalance is up to one iteration: fuse loops until every thread has
      * 8 or more. A loop split with a tail is never fused (it is

@@ -7,6 +7,9 @@
  *   ConvBlocked(x, w, bias?) {Conv's attributes, block, channels}: a 2-D
  *     group-1 Conv on NCHW[b]c tensors with weights packed OIHW[b]i[b]o
  *     ([ceil(O/b), ceil(I/b), kh, kw, b(i), b(o)]); bias stays plain [O].
+ *     With channels <= b the input may also be plain NCHW [N, C, H, W] (a
+ *     network's first conv reads its 3-channel image without converting
+ *     it to 16 lanes, 13 of them zero); the output is blocked either way.
  *   DepthwiseBlocked(x, w, bias?) {Conv's attributes, block, channels}: a
  *     2-D depthwise Conv (group == channels, one output per input channel)
  *     on NCHW[b]c tensors with weights packed [ceil(C/b), kh, kw, b] (lane
@@ -174,14 +177,17 @@ static aicc_status cb_infer(aicc_infer_ctx *c) {
   aicc_dim out[5] = {aicc_dim_unknown(), aicc_dim_unknown(), aicc_dim_unknown(),
                      aicc_dim_unknown(), aicc_dim_known(b)};
   bool xr = aicc_infer_has_rank(c, 0), wr = aicc_infer_has_rank(c, 1);
-  if (xr && x->rank != 5)
-    return aicc_infer_error(c, AICC_ERR_SHAPE, "input has rank %d, expected 5 (NCHW%lldc)",
-                            x->rank, (long long)b);
+  if (xr && x->rank != 5 && !(x->rank == 4 && ch <= b))
+    return aicc_infer_error(c, AICC_ERR_SHAPE, "input has rank %d, expected 5 (NCHW%lldc)%s",
+                            x->rank, (long long)b, ch <= b ? " or 4 (NCHW)" : "");
   if (wr && w->rank != 6)
     return aicc_infer_error(c, AICC_ERR_SHAPE, "weight has rank %d, expected 6 (OIHW%lldi%lldo)",
                             w->rank, (long long)b, (long long)b);
   int64_t v;
-  if (xr && aicc_conv_dim_known(x, 1, &v) && v != ceil_div(ch, b))
+  if (xr && x->rank == 4 && aicc_conv_dim_known(x, 1, &v) && v != ch)
+    return aicc_infer_error(c, AICC_ERR_SHAPE, "plain input has %lld channels, expected %lld",
+                            (long long)v, (long long)ch);
+  if (xr && x->rank == 5 && aicc_conv_dim_known(x, 1, &v) && v != ceil_div(ch, b))
     return aicc_infer_error(c, AICC_ERR_SHAPE, "input has %lld blocks for %lld channels",
                             (long long)v, (long long)ch);
   if (wr && aicc_conv_dim_known(w, 1, &v) && v != ceil_div(ch, b))
@@ -220,8 +226,9 @@ static aicc_status cb_kernel(aicc_kernel_ctx *c) {
   if (x->dtype != AICC_DTYPE_F32 || w->dtype != AICC_DTYPE_F32 ||
       (bias && bias->dtype != AICC_DTYPE_F32))
     return aicc_kernel_error(c, AICC_ERR_UNSUPPORTED, "ConvBlocked is f32 only");
-  if (x->rank != 5 || x->dims[4] != b || x->dims[1] != ceil_div(ch, b) || w->rank != 6 ||
-      w->dims[1] != x->dims[1] || w->dims[4] != b || w->dims[5] != b)
+  bool plain = x->rank == 4 && ch <= b && x->dims[1] == ch; /* NCHW input */
+  if ((!plain && (x->rank != 5 || x->dims[4] != b || x->dims[1] != ceil_div(ch, b))) ||
+      w->rank != 6 || w->dims[1] != ceil_div(ch, b) || w->dims[4] != b || w->dims[5] != b)
     return aicc_kernel_error(c, AICC_ERR_SHAPE, "ConvBlocked: input/weight are not NCHW%lldc / "
                              "OIHW%lldi%lldo for %lld channels",
                              (long long)b, (long long)b, (long long)b, (long long)ch);
@@ -239,7 +246,8 @@ static aicc_status cb_kernel(aicc_kernel_ctx *c) {
   if (!s) s = aicc_tensor_create(AICC_DTYPE_F32, 4, wd, &wu);
   if (!s) s = aicc_tensor_create(AICC_DTYPE_F32, 1, bd, &bu);
   if (s) goto done;
-  lt_copy(false, N, ch, H * W, b, sizeof(float), x->data, xu->data);
+  if (plain) memcpy(xu->data, x->data, sizeof(float) * (size_t)(N * ch * H * W));
+  else lt_copy(false, N, ch, H * W, b, sizeof(float), x->data, xu->data);
   unpack_weight(w->data, w->dims, ch, wu->data);
   if (bias) memcpy(bu->data, bias->data, sizeof(float) * (size_t)bias->dims[0]);
   /* The NCHW kernel reads the geometry attributes of this node (the same

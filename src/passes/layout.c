@@ -15,7 +15,8 @@
  *      convs stay NCHW) is blocked;
  *      a layout-agnostic op (elementwise; Concat on channels when all inputs
  *      but the last fill whole blocks; 2-D MaxPool/AveragePool, run as 3-D
- *      pools with a one-lane window) is blocked when one input comes from a
+ *      pools with a one-lane window, and GlobalAveragePool/GlobalMaxPool, run
+ *      as such a pool of the whole image) is blocked when one input comes from a
  *      blocked node and every other input is blocked too, a numel-1 scalar,
  *      a constant (per-channel or full shape, repacked at compile time) or a
  *      plain value of a fitting shape (converted by one LayoutTransform);
@@ -27,6 +28,11 @@
  *      (a plain node, a subgraph, a graph output), is produced by one
  *      LayoutTransform back; each plain value read blocked gets one
  *      LayoutTransform to NCHW16c, shared by all its blocked readers;
+ *      except that a dense conv reads a plain input of fewer than 16
+ *      channels as it is (ConvBlocked takes NCHW then): a network's first
+ *      conv on a 3-channel image would otherwise convert it to 16 lanes, 13
+ *      of them zero, a pass over 5x the image's bytes that costs as much
+ *      as the conv;
  *   4. LayoutTransform pairs that meet (A->B then B->A) cancel.
  * Graph outputs never change layout. Padding lanes (channels past C in the
  * last block) are don't-care: ConvBlocked and LayoutTransform ignore them
@@ -71,12 +77,14 @@ static bool default_domain(const aicc_node *n) { return !n->domain || !*n->domai
  * inputs must be scalars), Concat on channels (blocks concatenate when all
  * inputs but the last fill whole blocks), and 2-D max/average pooling (run
  * as 3-D pooling over [H, W, lanes] with a window of 1 lane). */
-typedef enum nkind { NK_NONE, NK_UNARY, NK_BINARY, NK_CONCAT, NK_POOL } nkind;
+typedef enum nkind { NK_NONE, NK_UNARY, NK_BINARY, NK_CONCAT, NK_POOL, NK_GPOOL } nkind;
 
 static bool ints_len(const aicc_node *n, const char *name, int64_t want) {
   int64_t len;
   return !aicc_node_attr_ints(n, name, &len) || len == want;
 }
+
+static bool static_nchw(const aicc_type *t, int64_t *d);
 
 static nkind node_kind(const aicc_node *n) {
   if (!default_domain(n) || n->n_outputs != 1 || n->n_inputs < 1 || n->n_inputs > MAX_IN)
@@ -95,6 +103,14 @@ static nkind node_kind(const aicc_node *n) {
     if (!ints_len(n, "strides", 2) || !ints_len(n, "pads", 4) || !ints_len(n, "dilations", 2))
       return NK_NONE;
     return NK_POOL;
+  }
+  /* Global pooling runs as the 2-D pool of the whole H x W window: the
+   * conversion back is then of C values, not C*H*W (MobileNetV2's last
+   * 1280 x 7 x 7, a scalar transpose, cost as much as a conv). */
+  if ((strcmp(n->op_type, "GlobalAveragePool") == 0 || strcmp(n->op_type, "GlobalMaxPool") == 0) &&
+      n->n_inputs == 1 && n->inputs[0]) {
+    int64_t d[4];
+    return static_nchw(&n->inputs[0]->type, d) ? NK_GPOOL : NK_NONE;
   }
   return NK_NONE;
 }
@@ -208,7 +224,8 @@ static in_class input_class(const lctx *c, const aicc_node *n, nkind kind, int k
         v->type.dims[1].size % BLOCK != 0)
       return IN_BAD; /* its padding would land inside the result */
     return classify_nchw(c, v, out, true);
-  case NK_POOL: return classify_nchw(c, v, out, false);
+  case NK_POOL:
+  case NK_GPOOL: return classify_nchw(c, v, out, false);
   case NK_UNARY: {
     in_class ic = classify(c, v, out);
     return k > 0 && ic != IN_SCALAR && ic != IN_NONE ? IN_BAD : ic;
@@ -438,6 +455,7 @@ static aicc_status rewrite_node(lctx *c, aicc_node *n) {
   if (conv) {
     aicc_value *x = n->inputs[0];
     if (c->blocked_prod[x->id]) ins[0] = c->blk[x->id];
+    else if (ck == CK_DENSE && x->type.dims[1].size < BLOCK) ins[0] = x; /* see below */
     else AICC_TRY(to_blocked(c, x, &ins[0]));
     if (ck == CK_DEPTHWISE) AICC_TRY(pack_depthwise(c, n->inputs[1], &ins[1]));
     else AICC_TRY(pack_weight(c, n->inputs[1], &ins[1]));
@@ -464,6 +482,7 @@ static aicc_status rewrite_node(lctx *c, aicc_node *n) {
   AICC_TRY(new_value(c->g, y->name, "_16c", &bt, &yb));
   aicc_node *nn;
   const char *op = ck == CK_DEPTHWISE ? "DepthwiseBlocked" : conv ? "ConvBlocked" : n->op_type;
+  if (kind == NK_GPOOL) op = strcmp(n->op_type, "GlobalMaxPool") == 0 ? "MaxPool" : "AveragePool";
   AICC_TRY(aicc_graph_node_add(c->g, n->name, op,
                                conv ? DOMAIN : n->domain, ins, n->n_inputs, &yb, 1, &nn));
   AICC_TRY(aicc_node_attrs_copy(nn, n));
@@ -474,6 +493,11 @@ static aicc_status rewrite_node(lctx *c, aicc_node *n) {
   } else {
     if (kind == NK_CONCAT) AICC_TRY(aicc_node_attr_set_int(nn, "axis", 1));
     if (kind == NK_POOL) AICC_TRY(pool_attrs(nn, n));
+    if (kind == NK_GPOOL) {
+      const aicc_type *xt = &n->inputs[0]->type;
+      int64_t k[3] = {xt->dims[2].size, xt->dims[3].size, 1};
+      AICC_TRY(aicc_node_attr_set_ints(nn, "kernel_shape", k, 3));
+    }
     c->elems++;
   }
   nn->group = n->group;

@@ -57,7 +57,14 @@ static const aicc_loop_buffer *input(const aicc_lower_ctx *c, int i) {
  * a window of stride `phase` reads consecutive cells of one phase. When
  * lane_dim >= 0 the input is blocked (lane dim lane_dim of `block` lanes,
  * block dim block_dim) and the lanes of channels >= real are written as 0
- * too, so a reduction over whole blocks adds nothing for them. */
+ * too, so a reduction over whole blocks adds nothing for them.
+ *
+ * With wrap (no phase), the last spatial dim is not shifted but wrapped:
+ * cell q < n holds input q, cells n..Q-1 (Q = max(ext, n + lo)) hold the
+ * fill, and padded position p is cell (p - lo) mod Q (wrap_cell). The copy
+ * then reads its innermost dim at the cell's own index, so it vectorizes
+ * (a left pad, read at q - lo, would need a clamp at q = 0); the reader pays
+ * a select on a lane-invariant index (an NCHW input read by broadcasts). */
 typedef struct pad_spec {
   int sp, nsp;
   int64_t lo[AICC_MAX_LOOP_RANK], ext[AICC_MAX_LOOP_RANK];
@@ -65,6 +72,7 @@ typedef struct pad_spec {
   double fill;
   int lane_dim, block_dim;
   int64_t block, real;
+  bool wrap;
 } pad_spec;
 
 /* Whether spatial dim d of x (extent n) needs padding under ps. */
@@ -93,11 +101,14 @@ static aicc_status pad_input(aicc_lower_ctx *c, const aicc_loop_buffer *x, const
   if (!any && !ragged) return NULL;
   /* dims of xp: x's, the padded ones extended, the phase before the last. */
   int last = ps->sp + ps->nsp - 1;
+  bool wrap = ps->wrap && !ph;
   for (int i = 0, j = 0; i < x->rank; i++, j++) {
     int d = i - ps->sp;
     bool spatial = d >= 0 && d < ps->nsp;
     if (ph && i == last) pd[j++] = ps->phase;
     pd[j] = spatial && pad_dim_needed(ps, d, xd[i]) ? ps->ext[d] : xd[i];
+    if (wrap && i == last && pad_dim_needed(ps, d, xd[i]) && pd[j] < xd[i] + ps->lo[d])
+      pd[j] = xd[i] + ps->lo[d];
   }
   const aicc_loop_buffer *xp = aicc_lower_temp(c, x->type, x->rank + ph, pd);
   aicc_loop_stage *s = xp ? aicc_lower_stage(c, xp) : NULL;
@@ -109,6 +120,15 @@ static aicc_status pad_input(aicc_lower_ctx *c, const aicc_loop_buffer *x, const
     int d = i - ps->sp, j = i > last ? i + ph : i;
     idx[i] = ax[j];
     if (d < 0 || d >= ps->nsp || !pad_dim_needed(ps, d, xd[i])) continue;
+    if (wrap && i == last) {
+      /* Cell q holds input q when q < n (compared in floats: an integer
+       * comparison that varies across the lanes keeps a loop scalar). */
+      const aicc_loop_expr *qf = aicc_loop_cast(lc, x->type, ax[j]);
+      cond = aicc_lower_and(c, cond, aicc_loop_binary(lc, AICC_LOOP_LT, qf,
+                                            aicc_lower_const(c, x->type, (double)xd[i])));
+      idx[i] = aicc_loop_min(lc, ax[j], aicc_lower_i32(c, xd[i] - 1));
+      continue;
+    }
     /* The padded position, its range, and the input index it stands for. */
     const aicc_loop_expr *pos = ax[j];
     int64_t n = pd[j];
@@ -141,6 +161,15 @@ static aicc_status pad_input(aicc_lower_ctx *c, const aicc_loop_buffer *x, const
   AICC_TRY(aicc_lower_emit(c, s));
   *out = xp;
   return NULL;
+}
+
+/* The cell of padded position p in a wrapped dim (pad_spec) of q cells
+ * whose left pad is lo. */
+static const aicc_loop_expr *wrap_cell(aicc_lower_ctx *c, const aicc_loop_expr *p, int64_t lo,
+                                       int64_t q) {
+  if (lo == 0) return p;
+  return aicc_loop_select(c->lc, aicc_loop_binary(c->lc, AICC_LOOP_LT, p, aicc_lower_i32(c, lo)),
+                          aicc_lower_add_k(c, p, q - lo), aicc_lower_add_k(c, p, -lo));
 }
 
 /* ---- forward convolution ---- */
@@ -562,7 +591,10 @@ static aicc_status blocked_types(aicc_lower_ctx *c, const char *op) {
 /* ConvBlocked(x [N, Cb, H, W, b], w [Ob, Cb, kh, kw, b(i), b(o)], B? [O]):
  * y [N, Ob, OH, OW, b] sums over the `channels` real input channels only
  * (input padding lanes are ignored); B applies to the first O outputs (the
- * layout pass pads it to Ob*b with zeros, so no padding stage is needed). */
+ * layout pass pads it to Ob*b with zeros, so no padding stage is needed).
+ * With channels <= b, x may be plain NCHW [N, C, H, W]: channel c is then
+ * input lane c (the padded copy is NCHW too), so a 3-channel first conv
+ * reads its image as it is, with 3 lanes in the reduction. */
 static aicc_status lower_conv_blocked(aicc_lower_ctx *c) {
   const aicc_loop_buffer *x = c->in[0], *w = c->in[1], *y = c->out[0], *bias = input(c, 2);
   if (!y) return NULL;
@@ -571,10 +603,17 @@ static aicc_status lower_conv_blocked(aicc_lower_ctx *c) {
   int64_t ch = aicc_node_attr_int(c->node, "channels", -1);
   if (aicc_node_attr_int(c->node, "group", 1) != 1) return aicc_lower_unsupported(c, "group");
   int64_t xd[5], wd[6], yd[5], bd[1] = {0};
-  if (x->rank != 5 || w->rank != 6 || y->rank != 5 || (bias && bias->rank != 1) ||
+  bool plain = x->rank == 4; /* NCHW input, channels <= b */
+  if ((x->rank != 5 && !plain) || w->rank != 6 || y->rank != 5 || (bias && bias->rank != 1) ||
       !aicc_lower_dims(x, xd) || !aicc_lower_dims(w, wd) || !aicc_lower_dims(y, yd) ||
       (bias && !aicc_lower_dims(bias, bd)))
     return aicc_lower_unsupported(c, "unexpected ranks");
+  if (plain) { /* as one block of `channels` lanes */
+    if (xd[1] != ch || ch > b) return aicc_lower_unsupported(c, "plain input of %lld channels",
+                                                             (long long)xd[1]);
+    xd[4] = b;
+    xd[1] = 1;
+  }
   if (b < 1 || ch < 1 || xd[4] != b || xd[1] != (ch + b - 1) / b || wd[1] != xd[1] ||
       wd[4] != b || wd[5] != b || yd[0] != xd[0] || yd[1] != wd[0] || yd[4] != b ||
       (bias && (bd[0] > wd[0] * b || bd[0] <= (wd[0] - 1) * b)))
@@ -594,10 +633,14 @@ static aicc_status lower_conv_blocked(aicc_lower_ctx *c) {
   /* With one input block, the lanes past `channels` are left out of the
    * reduction; with several, the padded copy zeroes them. */
   int64_t lanes = xd[1] == 1 && ch < b ? ch : b;
-  pad_spec ps = {.sp = 2, .nsp = 2, .fill = 0, .lane_dim = 4, .block_dim = 1, .block = b,
-                 .real = lanes == b ? ch : b};
+  pad_spec ps = {.sp = 2, .nsp = 2, .fill = 0, .lane_dim = plain ? -1 : 4,
+                 .block_dim = plain ? -1 : 1, .block = b, .real = lanes == b ? ch : b,
+                 .wrap = plain};
   window_pads(&p.g, &ps);
+  const aicc_loop_buffer *x0 = x;
   AICC_TRY(pad_input(c, x, &ps, &x));
+  int64_t wq = 0; /* the wrapped copy's columns (0: none) */
+  if (plain && x != x0) wq = aicc_lower_dim(x, 3);
   const aicc_loop_buffer *bfull = NULL;
   if (bias && bd[0] != wd[0] * b) AICC_TRY(pad_bias(c, bias, wd[0] * b, &bfull));
   aicc_loop_stage *s = aicc_lower_stage(c, y);
@@ -613,6 +656,8 @@ static aicc_status lower_conv_blocked(aicc_lower_ctx *c) {
   for (int d = 0; d < 2; d++)
     xi[2 + d] = aicc_loop_add(lc, aicc_lower_mul_k(c, ax[2 + d], p.g.stride[d]),
                               aicc_lower_mul_k(c, s->raxes[1 + d].var, p.g.dil[d]));
+  if (plain) xi[1] = il; /* [n, channel, row, col] */
+  if (wq > 0) xi[3] = wrap_cell(c, xi[3], p.g.pad_lo[1], wq);
   s->body = aicc_loop_mul(lc, aicc_loop_load(lc, x, xi), aicc_loop_load(lc, w, wi));
   if (bias) {
     const aicc_loop_expr *o = aicc_loop_add(lc, aicc_loop_mul(lc, ax[1], aicc_lower_i32(c, b)),
