@@ -249,7 +249,7 @@ static aicc_status split_even(unroll *u, aicc_value *x, int axis, int64_t n, aic
     return NULL;
   }
   int r = x->type.rank;
-  int64_t sizes[64], dims[AICC_MAX_RANK];
+  int64_t sizes[64] = {0}, dims[AICC_MAX_RANK];
   for (int i = 0; i < r; i++) dims[i] = x->type.dims[i].size;
   int64_t each = dims[axis] / n;
   for (int64_t i = 0; i < n; i++) sizes[i] = each;

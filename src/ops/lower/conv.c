@@ -179,6 +179,22 @@ typedef struct conv_plan {
   int64_t N, C, M, G;
 } conv_plan;
 
+/* The 2-d window of a blocked conv: the node's attributes, its kernel from
+ * the weight's spatial dims kd, checked against the output's spatial dims. */
+static aicc_status blocked_geom(aicc_lower_ctx *c, const int64_t *kd, const int64_t *xsp,
+                                const int64_t *ysp, aicc_conv_geom *g) {
+  AICC_TRY(node_fail(c, aicc_conv_geom_read(c->node, 2, g)));
+  for (int d = 0; d < 2; d++) {
+    if (g->has_kernel && g->kernel[d] != kd[d])
+      return aicc_lower_unsupported(c, "kernel_shape differs from the weight");
+    g->kernel[d] = kd[d];
+  }
+  AICC_TRY(node_fail(c, aicc_conv_geom_forward(g, xsp)));
+  if (ysp[0] != g->out[0] || ysp[1] != g->out[1])
+    return aicc_lower_unsupported(c, "output shape differs from the geometry");
+  return NULL;
+}
+
 /* Reads and checks a forward conv of x [N, C, in...] by w [M, C/G, k...]
  * into y [N, M, out...]. */
 static aicc_status conv_plan_make(aicc_lower_ctx *c, const aicc_loop_buffer *x,
@@ -620,15 +636,7 @@ static aicc_status lower_conv_blocked(aicc_lower_ctx *c) {
     return aicc_lower_unsupported(c, "shapes are not NCHW%lldc / OIHW%lldi%lldo", (long long)b,
                                   (long long)b, (long long)b);
   conv_plan p;
-  AICC_TRY(node_fail(c, aicc_conv_geom_read(c->node, 2, &p.g)));
-  for (int d = 0; d < 2; d++) {
-    if (p.g.has_kernel && p.g.kernel[d] != wd[2 + d])
-      return aicc_lower_unsupported(c, "kernel_shape differs from the weight");
-    p.g.kernel[d] = wd[2 + d];
-  }
-  AICC_TRY(node_fail(c, aicc_conv_geom_forward(&p.g, xd + 2)));
-  if (yd[2] != p.g.out[0] || yd[3] != p.g.out[1])
-    return aicc_lower_unsupported(c, "output shape differs from the geometry");
+  AICC_TRY(blocked_geom(c, wd + 2, xd + 2, yd + 2, &p.g));
   aicc_loop_ctx *lc = c->lc;
   /* With one input block, the lanes past `channels` are left out of the
    * reduction; with several, the padded copy zeroes them. */
@@ -693,15 +701,7 @@ static aicc_status lower_depthwise_blocked(aicc_lower_ctx *c) {
     return aicc_lower_unsupported(c, "shapes are not NCHW%lldc / CHW%lldc", (long long)b,
                                   (long long)b);
   conv_plan p;
-  AICC_TRY(node_fail(c, aicc_conv_geom_read(c->node, 2, &p.g)));
-  for (int d = 0; d < 2; d++) {
-    if (p.g.has_kernel && p.g.kernel[d] != wd[1 + d])
-      return aicc_lower_unsupported(c, "kernel_shape differs from the weight");
-    p.g.kernel[d] = wd[1 + d];
-  }
-  AICC_TRY(node_fail(c, aicc_conv_geom_forward(&p.g, xd + 2)));
-  if (yd[2] != p.g.out[0] || yd[3] != p.g.out[1])
-    return aicc_lower_unsupported(c, "output shape differs from the geometry");
+  AICC_TRY(blocked_geom(c, wd + 1, xd + 2, yd + 2, &p.g));
   aicc_loop_ctx *lc = c->lc;
   pad_spec ps = {.sp = 2, .nsp = 2, .fill = 0, .lane_dim = 4, .block_dim = 1, .block = b,
                  .real = ch};
