@@ -18,9 +18,10 @@ int aicc_rt_pool_threads(const aicc_rt_pool *p);
 /* Calls fn(bufs, t, n) for every task t of n = threads, concurrently, and
  * waits for all of them. Returns 0, or a nonzero result of some task. */
 int aicc_rt_pool_run(aicc_rt_pool *p, aicc_rt_kernel_fn fn, void *const *bufs);
-/* While held, idle workers spin longer before they sleep (up to about a
- * millisecond since their last task, pool.c), and holding wakes sleeping
- * ones. A session holds its pool during a run that has parallel kernels. */
+/* While held, and for about a millisecond after, idle workers spin longer
+ * before they sleep (up to about a millisecond since their last task,
+ * pool.c), and holding wakes sleeping ones. A session holds its pool during
+ * a run that has parallel kernels, from before it copies the inputs. */
 void aicc_rt_pool_hold(aicc_rt_pool *p, bool on);
 /* aicc_rt_pool_run that also times each task (profiling): ns[3t] and
  * ns[3t + 1] get the CLOCK_MONOTONIC start and end of task t, ns[3t + 2]

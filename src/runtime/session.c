@@ -317,16 +317,17 @@ aicc_status aicc_rt_session_run(aicc_rt_session *s, aicc_tensor *const *inputs, 
   AICC_TRY(reserve(s, pl));
   run_state r = {s, pl, inputs, calloc(pl->n_slots ? pl->n_slots : 1, sizeof(aicc_tensor *))};
   if (!r.held) return NOMEM();
-  aicc_status st = prepare_inputs(&r);
-  aicc_rt_profile *pf = s->prof;
-  if (pf && !st) st = aicc_rt_profile_begin(pf, pl);
   int threads = aicc_rt_pool_threads(s->pool);
   /* Workers stay awake for the run when it has parallel kernels (woken
-   * now, they are ready by the first one). */
+   * now, they are ready by the first one: their wake-up overlaps the
+   * copying of the inputs). */
   bool hold = false;
   for (int i = 0; i < pl->n_steps && threads > 1 && !hold; i++)
     hold = pl->steps[i].is_kernel && pl->steps[i].parallel;
   if (hold) aicc_rt_pool_hold(s->pool, true);
+  aicc_status st = prepare_inputs(&r);
+  aicc_rt_profile *pf = s->prof;
+  if (pf && !st) st = aicc_rt_profile_begin(pf, pl);
   for (int i = 0; i < pl->n_steps && !st; i++) {
     const aicc_rt_step *step = &pl->steps[i];
     int64_t t0 = pf ? aicc_rt_now_ns() : 0;
