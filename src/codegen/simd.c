@@ -4,8 +4,9 @@
  * variable keeps lane 0's value, so index arithmetic stays scalar: an integer
  * that varies across lanes must be affine in the loop variable with a constant
  * coefficient (known per variable), which makes every access either
- * contiguous (flattened coefficient 1: loadu/storeu) or lane-invariant
- * (coefficient 0: a scalar access, broadcast). Anything else (gathers,
+ * contiguous (flattened coefficient 1: loadu/storeu), lane-invariant
+ * (coefficient 0: a scalar access, broadcast) or, for loads only, strided (a
+ * gather with constant indices). Anything else (scatters,
  * integer lanes, conditions that vary across lanes, allocations) leaves the
  * loop scalar with the reason, which c.c writes as a comment. */
 #include "codegen/codegen_impl.h"
@@ -100,6 +101,101 @@ static bool access_coef(cg *g, const aicc_loop_buffer *b, const aicc_loop_expr *
 
 static bool check_value(cg *g, const cg_visa *v, const aicc_loop_expr *e);
 
+/* A load whose lanes are c elements apart becomes a gather when every lane's
+ * offset from lane 0 fits the gather's 32-bit indices (a layout transform's
+ * strided side: the blocked conv's NCHW <-> NCHW16c copies). */
+static bool gather_ok(int64_t c, const cg_visa *v) {
+  int64_t m = c < 0 ? -c : c;
+  return m <= INT32_MAX / v->lanes;
+}
+
+/* A clamped load: x[.., clamp(a), ..] where the clamp is max(a, lo),
+ * min(a, hi) or both with constants, a is affine in the lanes with
+ * coefficient 1 in the innermost dim (stride 1) and no other dim varies across
+ * the lanes (a padded copy's read of its input row: select(in range,
+ * x[max(q - pad, 0)], 0)). With AVX-512 it is a masked load of the lanes
+ * inside [lo, hi], the others taking x at lo or hi as the clamp says, so no
+ * lane reads outside the buffer. Sets *a, *lo, *hi (INT32_MIN/MAX: no bound). */
+enum { CLAMP_MAX_RANK = 16 }; /* the loop IR's rank limit (loop/compute.h) */
+
+typedef struct clamp_load {
+  const aicc_loop_expr *a;
+  int64_t lo, hi;
+} clamp_load;
+
+static bool clamp_parts(const aicc_loop_expr *e, clamp_load *cl) {
+  int64_t k;
+  for (int depth = 0; depth < 2 && (e->op == AICC_LOOP_MAX || e->op == AICC_LOOP_MIN); depth++) {
+    const aicc_loop_expr *x = e->args[0];
+    if (!aicc_loop_expr_is_int_const(e->args[1], &k)) {
+      if (!aicc_loop_expr_is_int_const(e->args[0], &k)) return false;
+      x = e->args[1];
+    }
+    if (e->op == AICC_LOOP_MAX) cl->lo = k > cl->lo ? k : cl->lo;
+    else cl->hi = k < cl->hi ? k : cl->hi;
+    e = x;
+  }
+  cl->a = e;
+  return cl->lo > INT32_MIN || cl->hi < INT32_MAX;
+}
+
+static bool clamped_load(cg *g, const cg_visa *v, const aicc_loop_expr *e, clamp_load *cl) {
+  const aicc_loop_buffer *b = e->buf;
+  const cg_buffer_info *bi = cg_buffer(g, b);
+  int last = b->rank - 1;
+  if (!v->mt || !bi || last < 0 || bi->strides[last] != 1 || e->args[last]->type != AICC_DTYPE_I32)
+    return false;
+  *cl = (clamp_load){.lo = INT32_MIN, .hi = INT32_MAX};
+  int64_t c;
+  if (!clamp_parts(e->args[last], cl) || cl->lo > cl->hi || !affine(g, cl->a, &c) || c != 1)
+    return false;
+  for (int k = 0; k < last; k++)
+    if (cg_simd_depends(g, e->args[k])) return false;
+  return true;
+}
+
+/* The helper of a clamped load: p is lane 0's element at the unclamped a0. */
+static const char *clamp_load_fn(cg *g, const cg_visa *v) {
+  char name[64], def[1400], iota[160] = "";
+  const char *ct = v->lane == AICC_DTYPE_F32 ? "float" : "double";
+  snprintf(name, sizeof name, "aicc_clamp_load_%s", v->tag);
+  for (int l = 0, n = 0; l < v->lanes; l++)
+    n += snprintf(iota + n, sizeof iota - (size_t)n, "%s%d", l ? ", " : "", l);
+  /* f64 lanes compare 8 i32 lanes of a 256-bit vector (AVX-512VL). */
+  bool f32 = v->lane == AICC_DTYPE_F32;
+  const char *ip = f32 ? "_mm512_" : "_mm256_";
+  snprintf(def, sizeof def,
+           "static inline %s %s %s(const %s *p, int32_t a0, int32_t lo, int32_t hi) {\n"
+           "  %s a = %sadd_epi32(%sset1_epi32(a0), %ssetr_epi32(%s));\n"
+           "  %s below = %scmp_epi32_mask(a, %sset1_epi32(lo), _MM_CMPINT_LT);\n"
+           "  %s above = %scmp_epi32_mask(a, %sset1_epi32(hi), _MM_CMPINT_NLE);\n"
+           "  %s edge = %ssetzero_%s();\n"
+           "  if (below) edge = %smask_mov_%s(edge, below, %sset1_%s(p[(int64_t)lo - a0]));\n"
+           "  if (above) edge = %smask_mov_%s(edge, above, %sset1_%s(p[(int64_t)hi - a0]));\n"
+           "  return %smask_loadu_%s(edge, (%s)~(below | above), p);\n"
+           "}\n",
+           v->target, v->vt, name, ct, f32 ? "__m512i" : "__m256i", ip, ip, ip, iota, v->mt, ip,
+           ip, v->mt, ip, ip, v->vt, v->p, v->s, v->p, v->s, v->p, v->s, v->p, v->s, v->p, v->s,
+           v->p, v->s, v->mt);
+  return cg_helper(g, name, def);
+}
+
+static void put_clamped(cg *g, const aicc_loop_expr *e, const clamp_load *cl) {
+  const aicc_loop_expr *idx[CLAMP_MAX_RANK];
+  int last = e->buf->rank - 1;
+  for (int k = 0; k <= last; k++) idx[k] = e->args[k];
+  idx[last] = cl->a;
+  const cg_buffer_info *bi = cg_buffer(g, e->buf);
+  cg_printf(g->out, "%s(&%s[", clamp_load_fn(g, g->vec), bi->cname);
+  cg_offset(g, e->buf, idx);
+  cg_put(g->out, "], ");
+  cg_expr(g, cl->a, true);
+  if (cl->lo > INT32_MIN) cg_printf(g->out, ", %" PRId64, cl->lo);
+  else cg_put(g->out, ", INT32_MIN");
+  if (cl->hi < INT32_MAX) cg_printf(g->out, ", %" PRId64 ")", cl->hi);
+  else cg_put(g->out, ", INT32_MAX)");
+}
+
 static bool check_mask(cg *g, const cg_visa *v, const aicc_loop_expr *e) {
   if (!cg_simd_depends(g, e)) return true;
   switch (e->op) {
@@ -121,9 +217,13 @@ static bool check_value(cg *g, const cg_visa *v, const aicc_loop_expr *e) {
   int64_t c;
   switch (e->op) {
   case AICC_LOOP_VAR: return cg_lookup(g, e)->vector;
-  case AICC_LOOP_LOAD:
+  case AICC_LOOP_LOAD: {
+    clamp_load cl;
+    if (e->buf->rank <= CLAMP_MAX_RANK && clamped_load(g, v, e, &cl)) return true;
     if (!access_coef(g, e->buf, e->args, &c)) return false;
-    return c == 0 || c == 1 || why(g, "load of %s with lane stride %" PRId64, e->buf->name, c);
+    return c == 0 || c == 1 || gather_ok(c, v) ||
+           why(g, "load of %s with lane stride %" PRId64, e->buf->name, c);
+  }
   case AICC_LOOP_ADD: case AICC_LOOP_SUB: case AICC_LOOP_MUL: case AICC_LOOP_DIV:
   case AICC_LOOP_MOD: case AICC_LOOP_MIN: case AICC_LOOP_MAX:
     return check_value(g, v, e->args[0]) && check_value(g, v, e->args[1]);
@@ -344,6 +444,26 @@ static void iota_cast(cg *g, const aicc_loop_expr *a) {
   cg_put(g->out, ")))");
 }
 
+/* A load of lanes c elements apart from lane 0's element: AVX-512 takes
+ * (indices, base, scale), AVX2 (base, indices, scale). */
+static void gather(cg *g, const aicc_loop_expr *e, int64_t c) {
+  const cg_visa *v = g->vec;
+  int scale = v->lane == AICC_DTYPE_F64 ? 8 : 4;
+  cg_printf(g->out, "%si32gather_%s(", v->p, v->s);
+  if (!v->mt) {
+    put_access(g, e);
+    cg_put(g->out, ", ");
+  }
+  cg_printf(g->out, "%ssetr_epi32(", v->ip);
+  for (int l = 0; l < v->lanes; l++) cg_printf(g->out, "%s%" PRId64, l ? ", " : "", c * l);
+  cg_put(g->out, ")");
+  if (v->mt) {
+    cg_put(g->out, ", ");
+    put_access(g, e);
+  }
+  cg_printf(g->out, ", %d)", scale);
+}
+
 static const char *iload(const cg_visa *v) {
   if (strcmp(v->it, "__m512i") == 0) return "_mm512_loadu_si512((const void *)";
   if (strcmp(v->it, "__m256i") == 0) return "_mm256_loadu_si256((const __m256i *)";
@@ -413,18 +533,26 @@ static void value(cg *g, const aicc_loop_expr *e) {
   int64_t c = 0;
   switch (e->op) {
   case AICC_LOOP_VAR: cg_put(o, cg_lookup(g, e)->cname); return;
-  case AICC_LOOP_LOAD:
+  case AICC_LOOP_LOAD: {
+    clamp_load cl;
+    if (e->buf->rank <= CLAMP_MAX_RANK && clamped_load(g, v, e, &cl)) {
+      put_clamped(g, e, &cl);
+      return;
+    }
     (void)access_coef(g, e->buf, e->args, &c);
     if (c == 0) {
       cg_printf(o, "%sset1_%s(", v->p, v->s);
       cg_expr(g, e, false);
       cg_put(o, ")");
-    } else {
+    } else if (c == 1) {
       cg_printf(o, "%sloadu_%s(", v->p, v->s);
       put_access(g, e);
       cg_put(o, ")");
+    } else {
+      gather(g, e, c);
     }
     return;
+  }
   case AICC_LOOP_ADD:
   case AICC_LOOP_SUB:
   case AICC_LOOP_MUL:

@@ -8,6 +8,8 @@
  *  - elementwise and movement stages: the leading axes fused into one
  *    parallel loop, the innermost axis split by the vector lanes and
  *    vectorized (the tail partitioned, so the vector loop has no guard);
+ *    a movement stage whose loads are strided along that axis (a transpose)
+ *    runs in L x L tiles instead, the vector loop reading by gathers;
  *  - reductions: the accumulator in a local buffer (cache_write); when the
  *    innermost output axis is contiguous in every load, it is split by the
  *    lanes and its vector loop moved inside the reduction loops;
@@ -179,6 +181,27 @@ static bool contiguous(const dctx *c, const aicc_loop_stage *s, int var) {
   return a.ok;
 }
 
+typedef struct last_dim_arg {
+  uint32_t dep;
+  const aicc_loop_buffer *self;
+} last_dim_arg;
+
+static void last_dim_cb(const aicc_loop_buffer *b, const aff *idx, int rank, void *argp) {
+  last_dim_arg *a = argp;
+  if (b != a->self && rank >= 1) a->dep |= idx[rank - 1].dep;
+}
+
+/* The one pure axis other than j that the innermost dim of s's loads
+ * depends on (the axis along which the source is contiguous), or -1. */
+static int source_axis(const dctx *c, const aicc_loop_stage *s, int j) {
+  last_dim_arg a = {0, s->buf};
+  analyze_stage(c, s, last_dim_cb, &a);
+  uint32_t pure = s->n_axes >= 32 ? ~0u : (1u << s->n_axes) - 1;
+  uint32_t d = a.dep & pure & ~(1u << j);
+  if (!d || (d & (d - 1))) return -1;
+  return __builtin_ctz(d);
+}
+
 typedef struct rows_arg {
   const aicc_loop_buffer *buf;
   bool ok, found;
@@ -342,9 +365,38 @@ static aicc_status rules(dctx *c, const aicc_loop_stage *s, bool par, char *oute
   }
   l.n = P + R;
   int L = lanes_of(c, s->buf->type);
-  bool do_par = par && P >= 1 && stage_work(s) >= PAR_MIN_WORK;
+  /* A row reduction split by lanes (ops/lower_util.c) leaves a root of one
+   * fold per row: as the one root (par), its producers' work counts too. */
+  int64_t work = stage_work(s);
+  for (size_t i = 0; par && s->reduce != AICC_LOOP_REDUCE_NONE && i < c->k->n_stages; i++)
+    if (!c->inlined[i] && c->k->stages[i] != s) work += stage_work(c->k->stages[i]);
+  bool do_par = par && P >= 1 && work >= PAR_MIN_WORK;
   int j = P - 1; /* the innermost pure axis */
-  if (s->reduce == AICC_LOOP_REDUCE_NONE) {
+  int k = -1; /* a transpose: the source's contiguous axis (a movement stage) */
+  if (s->reduce == AICC_LOOP_REDUCE_NONE && s->op_class == AICC_LOOP_CLASS_MOVEMENT && L &&
+      P >= 2 && P + 4 <= AICC_SCHED_MAX_NAMES && l.ext[j] >= L && !contiguous(c, s, j))
+    k = source_axis(c, s, j);
+  if (k >= 0 && l.ext[k] >= 2) {
+    /* Tiles of L x L: [others.., ko, jo, ki, ji (vector)], so the strided
+     * loads (gathers) of one tile touch L source rows that the next ji
+     * steps reuse, and the stores stream (the NCHW <-> NCHW16c copies
+     * around a blocked conv). */
+    bool sk = l.ext[k] > L;
+    AICC_TRY(split(c, sn, &l, j, L)); /* .., j -> jo, ji (k < j keeps its place) */
+    if (sk) AICC_TRY(split(c, sn, &l, k, L));
+    int kk = k, ki = sk ? k + 1 : -1, jo = sk ? j + 1 : j, ji = jo + 1;
+    int perm[AICC_SCHED_MAX_NAMES], n = 0;
+    for (int i = 0; i < l.n; i++)
+      if (i != kk && i != ki && i != jo && i != ji) perm[n++] = i;
+    int lead = n;
+    perm[n++] = kk;
+    perm[n++] = jo;
+    if (ki >= 0) perm[n++] = ki;
+    perm[n++] = ji;
+    AICC_TRY(reorder(c, sn, &l, perm));
+    AICC_TRY(mark(c, AICC_SCHED_VECTORIZE, sn, l.name[l.n - 1]));
+    if (do_par) AICC_TRY(fuse_leading(c, sn, &l, par_fuse_count(c, &l, lead > 0 ? lead : 1)));
+  } else if (s->reduce == AICC_LOOP_REDUCE_NONE) {
     bool vec = L && P >= 1 && l.ext[j] >= L;
     if (do_par) AICC_TRY(fuse_leading(c, sn, &l, par_fuse_count(c, &l, vec ? P - 1 : P)));
     if (vec) {
