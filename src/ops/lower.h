@@ -72,6 +72,13 @@ aicc_status aicc_lower_unsupported(const aicc_lower_ctx *c, const char *fmt, ...
 aicc_loop_stage *aicc_lower_stage(aicc_lower_ctx *c, const aicc_loop_buffer *buf);
 /* Appends s to the kernel. */
 AICC_MUST_USE aicc_status aicc_lower_emit(aicc_lower_ctx *c, aicc_loop_stage *s);
+/* Appends reduction stage s like aicc_lower_emit; when its innermost
+ * reduction axis is the innermost index of its loads (a row reduction) and
+ * long enough, as two stages instead (rfactor, lower_util.c): a partial
+ * reduction into W lanes (an output axis the default schedule vectorizes),
+ * then the fold of the lanes and of the tail, with s's init and post. The
+ * partial is a new temporary; s->buf is still defined by the last stage. */
+AICC_MUST_USE aicc_status aicc_lower_emit_reduce(aicc_lower_ctx *c, aicc_loop_stage *s);
 /* A new temporary buffer "<node>_t<k>" of dtype t and static dims. */
 const aicc_loop_buffer *aicc_lower_temp(aicc_lower_ctx *c, aicc_dtype t, int rank,
                                         const int64_t *dims);

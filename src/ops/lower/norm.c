@@ -117,7 +117,7 @@ static aicc_status emit_mean(aicc_lower_ctx *c, const kview *v, const aicc_loop_
   s->post = v->count ? aicc_loop_div(c->lc, self_load(c, s), fconst(c, t, (double)v->count))
                      : fconst(c, t, 0);
   *out = s->buf;
-  return aicc_lower_emit(c, s);
+  return aicc_lower_emit_reduce(c, s);
 }
 
 /* 1/sqrt(var + eps) over the view, var the mean of (x - mean)^2 (of x^2
@@ -138,7 +138,7 @@ static aicc_status emit_inv_std(aicc_lower_ctx *c, const kview *v, const aicc_lo
                : fconst(c, t, 0);
   s->post = call1(c, "rsqrt", aicc_loop_add(c->lc, var, fconst(c, t, eps)));
   *out = s->buf;
-  return aicc_lower_emit(c, s);
+  return aicc_lower_emit_reduce(c, s);
 }
 
 /* ---- Softmax, LogSoftmax, Hardmax ----
@@ -187,7 +187,7 @@ static aicc_status lower_hardmax(aicc_lower_ctx *c, const kview *v) {
   if (!s) return nomem();
   s->body = aicc_loop_load(c->lc, X, xi);
   const aicc_loop_buffer *M = s->buf;
-  AICC_TRY(aicc_lower_emit(c, s));
+  AICC_TRY(aicc_lower_emit_reduce(c, s));
 
   s = kview_stage(c, v, NULL, AICC_DTYPE_I32, AICC_LOOP_REDUCE_MIN, xi);
   if (!s) return nomem();
@@ -231,7 +231,7 @@ static aicc_status lower_smax(aicc_lower_ctx *c, smax_kind kind) {
                              aicc_loop_binary(c->lc, AICC_LOOP_EQ, m, fconst(c, t, -INFINITY)),
                              fconst(c, t, 0), m);
   const aicc_loop_buffer *M = s->buf;
-  AICC_TRY(aicc_lower_emit(c, s));
+  AICC_TRY(aicc_lower_emit_reduce(c, s));
 
   const aicc_loop_buffer *E = NULL;
   if (kind == SOFTMAX) {
@@ -259,7 +259,7 @@ static aicc_status lower_smax(aicc_lower_ctx *c, smax_kind kind) {
     s->post = call1(c, "log", sum);
   }
   const aicc_loop_buffer *S = s->buf;
-  AICC_TRY(aicc_lower_emit(c, s));
+  AICC_TRY(aicc_lower_emit_reduce(c, s));
 
   s = aicc_lower_stage(c, Y);
   if (!s) return nomem();
@@ -495,7 +495,7 @@ static aicc_status lower_groupnorm(aicc_lower_ctx *c) {
       s->post = call1(c, "rsqrt", aicc_loop_add(c->lc, m, fconst(c, t, eps)));
     }
     stat[k] = S;
-    AICC_TRY(aicc_lower_emit(c, s));
+    AICC_TRY(aicc_lower_emit_reduce(c, s));
   }
   aicc_loop_stage *s = aicc_lower_stage(c, Y);
   if (!s) return nomem();
@@ -535,7 +535,7 @@ static aicc_status lower_lpnorm(aicc_lower_ctx *c) {
   s->body = p == 1 ? call1(c, "abs", x) : aicc_loop_mul(c->lc, x, x);
   if (p == 2) s->post = call1(c, "sqrt", self_load(c, s));
   const aicc_loop_buffer *Nb = s->buf;
-  AICC_TRY(aicc_lower_emit(c, s));
+  AICC_TRY(aicc_lower_emit_reduce(c, s));
   s = aicc_lower_stage(c, Y);
   if (!s) return nomem();
   aicc_lower_axis_index(s, idx);
@@ -581,7 +581,7 @@ static aicc_status lower_mvn(aicc_lower_ctx *c) {
       c->lc, call1(c, "sqrt", aicc_loop_div(c->lc, self_load(c, s), fconst(c, t, (double)v.count))),
       fconst(c, t, 1e-9));
   const aicc_loop_buffer *den = s->buf;
-  AICC_TRY(aicc_lower_emit(c, s));
+  AICC_TRY(aicc_lower_emit_reduce(c, s));
   s = aicc_lower_stage(c, Y);
   if (!s) return nomem();
   aicc_lower_axis_index(s, idx);

@@ -225,7 +225,7 @@ static aicc_status lower_reduce(aicc_lower_ctx *c, rkind k) {
           aicc_loop_binary(c->lc, AICC_LOOP_LT, call1(c, "abs", m),
                            aicc_lower_const(c, at, INFINITY)),
           m, aicc_lower_const(c, at, 0));
-      AICC_TRY(aicc_lower_emit(c, s));
+      AICC_TRY(aicc_lower_emit_reduce(c, s));
     }
     aicc_loop_stage *s = rview_stage(c, &v, A, reduce_kind(k));
     if (!s) return nomem();
@@ -234,7 +234,7 @@ static aicc_status lower_reduce(aicc_lower_ctx *c, rkind k) {
     const aicc_loop_expr *shift = M ? aicc_loop_load(c->lc, M, idx) : NULL;
     s->body = reduce_term(c, k, cast_to(c, at, aicc_loop_load(c->lc, X, xi)), shift);
     s->post = reduce_final(c, k, aicc_loop_load(c->lc, A, idx), v.count, shift);
-    AICC_TRY(aicc_lower_emit(c, s));
+    AICC_TRY(aicc_lower_emit_reduce(c, s));
   }
   if (A == Y) return NULL;
   aicc_loop_stage *s = aicc_lower_stage(c, Y);
@@ -316,7 +316,7 @@ static aicc_status lower_arg(aicc_lower_ctx *c, bool is_max) {
   s->body = is_float ? aicc_loop_select(c->lc, aicc_loop_binary(c->lc, AICC_LOOP_NE, x, x),
                                         aicc_lower_const(c, dt, is_max ? -INFINITY : INFINITY), x)
                      : x;
-  AICC_TRY(aicc_lower_emit(c, s));
+  AICC_TRY(aicc_lower_emit_reduce(c, s));
 
   s = rview_stage(c, &v, Y, AICC_LOOP_REDUCE_MIN);
   if (!s) return nomem();
