@@ -217,6 +217,17 @@ def plan_runs(one_run_s, runs, budget_s):
 SETTLE_S = 0.3
 
 
+def warm_runs(one_run_s):
+    """Untimed runs of each fresh `aicc bench` process before its timed ones:
+    about 20 ms of runs, at least 3 and at most 50 (1 for runs over 0.5 s). A
+    new process's first runs page-fault its per-run output buffers (glibc
+    settles on reusing them after a few frees) and start the pool's threads;
+    onnxruntime's session lives in this process and is warm by then."""
+    if one_run_s > 0.5:
+        return 1
+    return max(3, min(50, int(0.02 / max(one_run_s, 1e-6))))
+
+
 def interleaved(side_a, side_b, total, rounds):
     """Calls side_a(k) and side_b(k) alternately, k runs per call, until each
     has `total` samples, pausing SETTLE_S after each turn. Each returns a
@@ -283,7 +294,7 @@ def sgemm_cases(args, blas, aicc, work, threads_list, peak):
                     probe = aicc.bench(model, t, 1, 0, inputs=os.path.join(d, "in"))
                     one = probe["median_ms"] / 1e3
                     runs = plan_runs(one, args.runs, args.budget)
-                    warm = 1 if one > 0.5 else 3
+                    warm = warm_runs(one)
 
                     def aicc_side(cnt):
                         j = aicc.bench(model, t, cnt, warm, inputs=os.path.join(d, "in"))
@@ -361,7 +372,7 @@ def compare(args, aicc, model, ds, feeds_arr, t, out_dir, row, cold=False):
         row["check"] = "error"
 
     def ort_side(cnt):
-        # warm again each round, as aicc_side's `--warmup 2`: the first call
+        # warm again each round, as aicc_side's `--warmup`: the first call
         # after the aicc process ran finds cold caches (tens of µs on a layer)
         sess.run(None, feeds)
         sess.run(None, feeds)
@@ -386,8 +397,10 @@ def compare(args, aicc, model, ds, feeds_arr, t, out_dir, row, cold=False):
             one = probe["median_ms"] / 1e3
             runs = plan_runs(one, args.runs, args.budget)
 
+            warm = warm_runs(one)
+
             def aicc_side(cnt):
-                j = aicc.bench(model, t, cnt, 2, inputs=ds)
+                j = aicc.bench(model, t, cnt, warm, inputs=ds)
                 return [x / 1e3 for x in j["samples_ms"]]
 
             ts_ort, ts_aicc = interleaved(ort_side, aicc_side, runs, args.rounds)
@@ -899,7 +912,9 @@ def reading_section(res):
         "call), which adds some microseconds per call: it matters only for the zoo's smallest "
         "models (bert, gpt2, lstm run in well under a millisecond)."
         + (" Both sides make untimed calls at the start of every round (aicc through "
-           "`--warmup`): the first call after the other side ran finds cold caches."
+           "`--warmup`, about 20 ms of runs, 3 to 50, in its fresh process): the first call "
+           "after the other side ran finds cold caches, and a new process's first runs "
+           "page-fault their output buffers."
            if res.get("warm_each_round") else ""),
         "- M = 1 (GPT-2 decode) is a matrix-vector product, bound by memory, not FMAs; "
         "OpenBLAS 0.3.21 runs its general blocked GEMM path for it (packing the weights on "
