@@ -392,11 +392,20 @@ aicc_status aicc_sched_conv_rules(const aicc_loop_kernel *k, const aicc_loop_sta
   if (u2 >= 0 && b2 > 1) AICC_TRY(split(&r, find(&r, u2n), b2));
   if (bin[0]) AICC_TRY(split(&r, find(&r, rown), band));
   /* Order: the pure loops that are not inner parts of the block, the
-   * reductions, then the block (u2i, u1i, vi). */
+   * reductions, then the block (u2i, u1i, vi). With u2i outside, the
+   * compiler keeps the b1 values loaded along u1 (broadcast inputs) live
+   * across the u2 iterations: b1*b2 accumulators + b1 + 1 registers. When
+   * that is more than the vector registers (a first conv's 2 x 12 block: 37
+   * of 32, accumulators spilled on every FMA) and u1i outside needs fewer
+   * (each value along u1 serves its b2 FMAs at once and dies: b1*b2 + b2 +
+   * 1), u1i goes outside. */
   char inner[3][70];
   int n_inner = 0;
+  int64_t nregs = t->vector_bits >= 512 ? 32 : 16;
+  bool u1_out = u1 >= 0 && u2 >= 0 && b1 > b2 && b1 * b2 + b1 + 1 > nregs;
+  if (u1_out && b1 > 1) snprintf(inner[n_inner++], 70, "%si", u1n);
   if (u2 >= 0 && b2 > 1) snprintf(inner[n_inner++], 70, "%si", u2n);
-  if (u1 >= 0 && b1 > 1) snprintf(inner[n_inner++], 70, "%si", u1n);
+  if (!u1_out && u1 >= 0 && b1 > 1) snprintf(inner[n_inner++], 70, "%si", u1n);
   snprintf(inner[n_inner++], 70, "%si", vn);
   /* Outer pure loops of extent 1 go last among them: they cost nothing
    * anywhere, and in front they would hide the loop worth running in

@@ -36,6 +36,21 @@ static const aicc_loop_expr *and_in_range(aicc_lower_ctx *c, const aicc_loop_exp
   return cond;
 }
 
+/* and_in_range with p compared as a value of float type t (exact: |p| is
+ * far below 2^24). */
+static const aicc_loop_expr *and_in_range_f(aicc_lower_ctx *c, const aicc_loop_expr *cond,
+                                            const aicc_loop_expr *p, aicc_dtype t, int64_t pmin,
+                                            int64_t pmax, int64_t n) {
+  const aicc_loop_expr *pf = aicc_loop_cast(c->lc, t, p);
+  if (pmin < 0)
+    cond = aicc_lower_and(c, cond, aicc_loop_binary(c->lc, AICC_LOOP_GE, pf,
+                                                    aicc_lower_const(c, t, 0)));
+  if (pmax >= n)
+    cond = aicc_lower_and(c, cond, aicc_loop_binary(c->lc, AICC_LOOP_LT, pf,
+                                                    aicc_lower_const(c, t, (double)n)));
+  return cond;
+}
+
 /* Sets s->cond from a condition built with and2 (true: none). */
 static aicc_status set_cond(aicc_lower_ctx *c, aicc_loop_stage *s, const aicc_loop_expr *cond) {
   if (!cond) return oom();
@@ -59,12 +74,11 @@ static const aicc_loop_buffer *input(const aicc_lower_ctx *c, int i) {
  * block dim block_dim) and the lanes of channels >= real are written as 0
  * too, so a reduction over whole blocks adds nothing for them.
  *
- * With wrap (no phase), the last spatial dim is not shifted but wrapped:
- * cell q < n holds input q, cells n..Q-1 (Q = max(ext, n + lo)) hold the
- * fill, and padded position p is cell (p - lo) mod Q (wrap_cell). The copy
- * then reads its innermost dim at the cell's own index, so it vectorizes
- * (a left pad, read at q - lo, would need a clamp at q = 0); the reader pays
- * a select on a lane-invariant index (an NCHW input read by broadcasts). */
+ * With fcols (no phase), the last spatial dim's range check is made in
+ * floats: an integer comparison that varies across the lanes would keep the
+ * copy scalar, and its read of the input, x[clamp(p - lo)], is a load of
+ * consecutive elements that codegen masks at the clamp (an NCHW input read by
+ * broadcasts: the reader's index stays affine, the pads being real zeros). */
 typedef struct pad_spec {
   int sp, nsp;
   int64_t lo[AICC_MAX_LOOP_RANK], ext[AICC_MAX_LOOP_RANK];
@@ -72,7 +86,7 @@ typedef struct pad_spec {
   double fill;
   int lane_dim, block_dim;
   int64_t block, real;
-  bool wrap;
+  bool fcols;
 } pad_spec;
 
 /* Whether spatial dim d of x (extent n) needs padding under ps. */
@@ -84,8 +98,9 @@ static bool pad_dim_needed(const pad_spec *ps, int d, int64_t n) {
  * inside x (the positions in the padding are clamped and selected away), so
  * the conv that reads xp needs no condition. Sets *out to x itself when
  * nothing needs padding. The stage is elementwise: it vectorizes over its
- * innermost dim when no condition varies along it (blocked layouts); in
- * NCHW the column clamp keeps it scalar, an O(input) pass. */
+ * innermost dim when no condition varies along it (blocked layouts) or,
+ * with fcols, as a masked load of each input row; else in NCHW the column
+ * clamp keeps it scalar, an O(input) pass. */
 static aicc_status pad_input(aicc_lower_ctx *c, const aicc_loop_buffer *x, const pad_spec *ps,
                              const aicc_loop_buffer **out) {
   aicc_loop_ctx *lc = c->lc;
@@ -101,14 +116,11 @@ static aicc_status pad_input(aicc_lower_ctx *c, const aicc_loop_buffer *x, const
   if (!any && !ragged) return NULL;
   /* dims of xp: x's, the padded ones extended, the phase before the last. */
   int last = ps->sp + ps->nsp - 1;
-  bool wrap = ps->wrap && !ph;
   for (int i = 0, j = 0; i < x->rank; i++, j++) {
     int d = i - ps->sp;
     bool spatial = d >= 0 && d < ps->nsp;
     if (ph && i == last) pd[j++] = ps->phase;
     pd[j] = spatial && pad_dim_needed(ps, d, xd[i]) ? ps->ext[d] : xd[i];
-    if (wrap && i == last && pad_dim_needed(ps, d, xd[i]) && pd[j] < xd[i] + ps->lo[d])
-      pd[j] = xd[i] + ps->lo[d];
   }
   const aicc_loop_buffer *xp = aicc_lower_temp(c, x->type, x->rank + ph, pd);
   aicc_loop_stage *s = xp ? aicc_lower_stage(c, xp) : NULL;
@@ -120,15 +132,6 @@ static aicc_status pad_input(aicc_lower_ctx *c, const aicc_loop_buffer *x, const
     int d = i - ps->sp, j = i > last ? i + ph : i;
     idx[i] = ax[j];
     if (d < 0 || d >= ps->nsp || !pad_dim_needed(ps, d, xd[i])) continue;
-    if (wrap && i == last) {
-      /* Cell q holds input q when q < n (compared in floats: an integer
-       * comparison that varies across the lanes keeps a loop scalar). */
-      const aicc_loop_expr *qf = aicc_loop_cast(lc, x->type, ax[j]);
-      cond = aicc_lower_and(c, cond, aicc_loop_binary(lc, AICC_LOOP_LT, qf,
-                                            aicc_lower_const(c, x->type, (double)xd[i])));
-      idx[i] = aicc_loop_min(lc, ax[j], aicc_lower_i32(c, xd[i] - 1));
-      continue;
-    }
     /* The padded position, its range, and the input index it stands for. */
     const aicc_loop_expr *pos = ax[j];
     int64_t n = pd[j];
@@ -137,7 +140,10 @@ static aicc_status pad_input(aicc_lower_ctx *c, const aicc_loop_buffer *x, const
       n = pd[j + 1] * ps->phase;
     }
     const aicc_loop_expr *q = aicc_lower_add_k(c, pos, -ps->lo[d]);
-    cond = and_in_range(c, cond, q, -ps->lo[d], n - 1 - ps->lo[d], xd[i]);
+    if (ps->fcols && !ph && i == last)
+      cond = and_in_range_f(c, cond, q, x->type, -ps->lo[d], n - 1 - ps->lo[d], xd[i]);
+    else
+      cond = and_in_range(c, cond, q, -ps->lo[d], n - 1 - ps->lo[d], xd[i]);
     if (ps->lo[d] > 0) q = aicc_loop_max(lc, q, aicc_lower_i32(c, 0));
     if (n - ps->lo[d] > xd[i]) q = aicc_loop_min(lc, q, aicc_lower_i32(c, xd[i] - 1));
     idx[i] = q;
@@ -161,15 +167,6 @@ static aicc_status pad_input(aicc_lower_ctx *c, const aicc_loop_buffer *x, const
   AICC_TRY(aicc_lower_emit(c, s));
   *out = xp;
   return NULL;
-}
-
-/* The cell of padded position p in a wrapped dim (pad_spec) of q cells
- * whose left pad is lo. */
-static const aicc_loop_expr *wrap_cell(aicc_lower_ctx *c, const aicc_loop_expr *p, int64_t lo,
-                                       int64_t q) {
-  if (lo == 0) return p;
-  return aicc_loop_select(c->lc, aicc_loop_binary(c->lc, AICC_LOOP_LT, p, aicc_lower_i32(c, lo)),
-                          aicc_lower_add_k(c, p, q - lo), aicc_lower_add_k(c, p, -lo));
 }
 
 /* ---- forward convolution ---- */
@@ -643,12 +640,9 @@ static aicc_status lower_conv_blocked(aicc_lower_ctx *c) {
   int64_t lanes = xd[1] == 1 && ch < b ? ch : b;
   pad_spec ps = {.sp = 2, .nsp = 2, .fill = 0, .lane_dim = plain ? -1 : 4,
                  .block_dim = plain ? -1 : 1, .block = b, .real = lanes == b ? ch : b,
-                 .wrap = plain};
+                 .fcols = plain};
   window_pads(&p.g, &ps);
-  const aicc_loop_buffer *x0 = x;
   AICC_TRY(pad_input(c, x, &ps, &x));
-  int64_t wq = 0; /* the wrapped copy's columns (0: none) */
-  if (plain && x != x0) wq = aicc_lower_dim(x, 3);
   const aicc_loop_buffer *bfull = NULL;
   if (bias && bd[0] != wd[0] * b) AICC_TRY(pad_bias(c, bias, wd[0] * b, &bfull));
   aicc_loop_stage *s = aicc_lower_stage(c, y);
@@ -665,7 +659,6 @@ static aicc_status lower_conv_blocked(aicc_lower_ctx *c) {
     xi[2 + d] = aicc_loop_add(lc, aicc_lower_mul_k(c, ax[2 + d], p.g.stride[d]),
                               aicc_lower_mul_k(c, s->raxes[1 + d].var, p.g.dil[d]));
   if (plain) xi[1] = il; /* [n, channel, row, col] */
-  if (wq > 0) xi[3] = wrap_cell(c, xi[3], p.g.pad_lo[1], wq);
   s->body = aicc_loop_mul(lc, aicc_loop_load(lc, x, xi), aicc_loop_load(lc, w, wi));
   if (bias) {
     const aicc_loop_expr *o = aicc_loop_add(lc, aicc_loop_mul(lc, ax[1], aicc_lower_i32(c, b)),
