@@ -871,9 +871,14 @@ def sgemm_section(res):
         lines.append(
             f"| {r['label']} | {r['m']}×{r['k']}×{r['n']} | {r['threads']} | "
             f"{r['blas_gflops']:.1f} | {fmt(r.get('aicc_gflops'))} | {fmt(r.get('ratio'), '.2f')} | "
-            f"{fmt(pct, '.0f')} | {r['runs']} | {r['check']}"
-            + (f": {r['aicc_error']}" if r.get("aicc_error") else "") + " |")
+            f"{fmt(pct, '.0f')} | {r['runs']} | "
+            + check_cell(r) + " |")
     return lines
+
+
+def check_cell(r):
+    """The output column of a table row: the check, and aicc's error if any."""
+    return r["check"] + (f": {r['aicc_error']}" if r.get("aicc_error") else "")
 
 
 def models_section(res):
@@ -898,7 +903,7 @@ def models_section(res):
         lines.append(
             f"| {r['model']} | {r['threads']} | {r['ort_ms']:.2f} | {fmt(r.get('aicc_ms'), '.2f')} | "
             f"{fmt(r.get('ratio'), '.2f')} | {r['runs']} | {fmt(r.get('kernels'), 'd')} | {ext_s} | "
-            f"{comp} | {r['check']}" + (f": {r['aicc_error']}" if r.get("aicc_error") else "") + " |")
+            f"{comp} | " + check_cell(r) + " |")
     return lines
 
 
@@ -967,8 +972,8 @@ def convs_section(res):
             f"| {r['model']} | {kind_text(r['kind'])} | {conv_geometry(r)} | "
             f"{r['flop'] / 1e6:.2f} | {r['threads']} | {r['ort_ms'] * 1e3:.1f} | "
             f"{fmt(r.get('aicc_ms') and r['aicc_ms'] * 1e3)} | {fmt(r.get('ratio'), '.2f')} | "
-            f"{r['ort_gflops']:.1f} | {fmt(r.get('aicc_gflops'))} | {r['runs']} | {r['check']}"
-            + (f": {r['aicc_error']}" if r.get("aicc_error") else "") + " |")
+            f"{r['ort_gflops']:.1f} | {fmt(r.get('aicc_gflops'))} | {r['runs']} | "
+            + check_cell(r) + " |")
     return lines
 
 
@@ -991,8 +996,8 @@ def batch_section(res):
         lines.append(
             f"| {r['model']} | {b} | {r['threads']} | {r['ort_ms']:.2f} | {fmt(r.get('aicc_ms'), '.2f')} | "
             f"{fmt(r.get('ratio'), '.2f')} | {r['ort_ms'] / b:.3f} | "
-            f"{fmt(r.get('aicc_ms') and r['aicc_ms'] / b, '.3f')} | {r['runs']} | {r['check']}"
-            + (f": {r['aicc_error']}" if r.get("aicc_error") else "") + " |")
+            f"{fmt(r.get('aicc_ms') and r['aicc_ms'] / b, '.3f')} | {r['runs']} | "
+            + check_cell(r) + " |")
     return lines
 
 

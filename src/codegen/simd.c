@@ -143,7 +143,8 @@ static bool clamped_load(cg *g, const cg_visa *v, const aicc_loop_expr *e, clamp
   const aicc_loop_buffer *b = e->buf;
   const cg_buffer_info *bi = cg_buffer(g, b);
   int last = b->rank - 1;
-  if (!v->mt || !bi || last < 0 || bi->strides[last] != 1 || e->args[last]->type != AICC_DTYPE_I32)
+  if (!v->mt || !bi || last < 0 || b->rank > CLAMP_MAX_RANK || bi->strides[last] != 1 ||
+      e->args[last]->type != AICC_DTYPE_I32)
     return false;
   *cl = (clamp_load){.lo = INT32_MIN, .hi = INT32_MAX};
   int64_t c;
@@ -219,7 +220,7 @@ static bool check_value(cg *g, const cg_visa *v, const aicc_loop_expr *e) {
   case AICC_LOOP_VAR: return cg_lookup(g, e)->vector;
   case AICC_LOOP_LOAD: {
     clamp_load cl;
-    if (e->buf->rank <= CLAMP_MAX_RANK && clamped_load(g, v, e, &cl)) return true;
+    if (clamped_load(g, v, e, &cl)) return true;
     if (!access_coef(g, e->buf, e->args, &c)) return false;
     return c == 0 || c == 1 || gather_ok(c, v) ||
            why(g, "load of %s with lane stride %" PRId64, e->buf->name, c);
@@ -535,7 +536,7 @@ static void value(cg *g, const aicc_loop_expr *e) {
   case AICC_LOOP_VAR: cg_put(o, cg_lookup(g, e)->cname); return;
   case AICC_LOOP_LOAD: {
     clamp_load cl;
-    if (e->buf->rank <= CLAMP_MAX_RANK && clamped_load(g, v, e, &cl)) {
+    if (clamped_load(g, v, e, &cl)) {
       put_clamped(g, e, &cl);
       return;
     }
