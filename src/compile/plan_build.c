@@ -300,10 +300,16 @@ static aicc_status make_steps(aicc_cbuild *b) {
       s->n_args = cu->n_params;
       s->args = ids_dup(plan, cu->params, cu->n_params);
       int na = 0;
-      for (int p = cu->n_in_params; p < cu->n_params; p++)
-        if (plan->slots[cu->params[p]].loc == AICC_RT_LOC_HEAP) tmp[na++] = cu->params[p];
+      bool *full = AICC_ARENA_ARRAY(&plan->mem, bool, cu->n_params ? cu->n_params : 1);
+      for (int p = cu->n_in_params; p < cu->n_params && full; p++) {
+        if (plan->slots[cu->params[p]].loc != AICC_RT_LOC_HEAP) continue;
+        const aicc_loop_stage *def = aicc_loop_kernel_stage_of(cu->k, cu->k->params[p]);
+        full[na] = def && (def->reduce != AICC_LOOP_REDUCE_NONE || !def->cond);
+        tmp[na++] = cu->params[p];
+      }
       s->n_allocs = na;
       s->allocs = ids_dup(plan, tmp, na);
+      s->alloc_full = full;
       s->parallel = aicc_codegen_func_parallel(cu->f);
       s->scratch = aicc_codegen_func_scratch(cu->f);
       int64_t *need = s->parallel ? &plan->scratch_task : &plan->scratch_serial;
@@ -311,7 +317,7 @@ static aicc_status make_steps(aicc_cbuild *b) {
       void *fn = NULL;
       st = aicc_jit_module_symbol(plan->module, s->name, &fn);
       memcpy(&s->fn, &fn, sizeof fn);
-      if (!s->name || !s->args || !s->allocs) st = st ? st : NOMEM();
+      if (!s->name || !s->args || !s->allocs || !s->alloc_full) st = st ? st : NOMEM();
       if (cu->n_params > plan->max_args) plan->max_args = cu->n_params;
       plan->kernels++;
     } else {

@@ -160,13 +160,15 @@ aicc_status aicc_tensor_clone(const aicc_tensor *t, aicc_tensor **out) {
   return NULL;
 }
 
+/* Atomic counts: a tensor may be released on another thread than the one
+ * that reads its count (a session reusing an output, session.c). */
 aicc_tensor *aicc_tensor_retain(aicc_tensor *t) {
-  if (t) t->refs++;
+  if (t) __atomic_fetch_add(&t->refs, 1, __ATOMIC_RELAXED);
   return t;
 }
 
 void aicc_tensor_release(aicc_tensor *t) {
-  if (!t || --t->refs > 0) return;
+  if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0) return;
   if (t->dtype == AICC_DTYPE_STRING && t->data && t->kind == AICC_KIND_TENSOR) {
     int64_t n = aicc_tensor_numel(t);
     char **s = t->data;

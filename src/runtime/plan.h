@@ -49,7 +49,10 @@ typedef struct aicc_rt_step {
    * bufs[n_args] the session's scratch block, of which each task uses
    * `scratch` bytes (codegen.h: aicc_codegen_func_scratch). `allocs` are
    * HEAP values the kernel writes (graph outputs): the run creates their
-   * tensors just before the step. */
+   * tensors just before the step. alloc_full[i]: the kernel writes every
+   * element of allocs[i] (its stage has no guard, or reduces), so the
+   * tensor need not be zeroed and may be a buffer reused from an earlier
+   * run (session.c). */
   const char *name;
   aicc_rt_kernel_fn fn;
   bool parallel;
@@ -58,6 +61,7 @@ typedef struct aicc_rt_step {
   uint32_t *args;
   int n_allocs;
   uint32_t *allocs;
+  bool *alloc_full;
   /* Extern steps: node runs with its reference kernel. `serialize`: it
    * holds subgraphs, whose interpreter retains shared constants (plain
    * reference counts), so such steps run under the program's lock. */

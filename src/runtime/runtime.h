@@ -81,7 +81,9 @@ AICC_MUST_USE aicc_status aicc_rt_session_create(aicc_rt_program *p, aicc_rt_ses
 void aicc_rt_session_destroy(aicc_rt_session *s);
 /* Runs with the contract of aicc_interp_run: one input per graph input (in
  * order; NULL for an initializer input means its initializer), outputs get
- * new references (owned by the caller, independent of the session). */
+ * new references (owned by the caller, independent of the session: the
+ * caller may write them). An output the caller has released may be reused,
+ * memory and all, by the session's next run; one it still holds never is. */
 AICC_MUST_USE aicc_status aicc_rt_session_run(aicc_rt_session *s, aicc_tensor *const *inputs,
                                               int n_inputs, aicc_tensor **outputs,
                                               int n_outputs);

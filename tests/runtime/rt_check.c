@@ -5,8 +5,13 @@
  *            [--cflags FLAGS] [--runs R] [--rtol R] [--atol A] CASE_DIR...
  *
  * For each case the model is compiled (aicc_rt_compile), run R times in
- * one session (default 2: the second run reuses the arena) and compared
- * with aicc_interp_run; then compiled again to time the cached path. One
+ * one session (default 2: the second run reuses the arena and the outputs)
+ * and compared with aicc_interp_run. Before it releases a run's outputs the
+ * check overwrites them with NaN bytes (a caller may write its outputs), so
+ * a reused output the next run does not write whole fails. Then one more
+ * run while the last outputs are held: they must stay intact and the new
+ * ones be other tensors. Then the model is compiled again to time the
+ * cached path. One
  * line per case:
  *   ok CASE: K kernels, E extern (ops); compile C ms (cc X ms), again A ms (cache hit)
  *   FAIL CASE: reason
@@ -37,6 +42,36 @@ static int fail(const char *dir, aicc_status s, const char *why) {
   return 1;
 }
 
+/* Overwrites the caller's outputs (all bytes 0xff: NaN floats) before they
+ * are released. */
+static void scribble(aicc_tensor **t, int n) {
+  for (int i = 0; i < n; i++)
+    if (t[i] && t[i]->kind == AICC_KIND_TENSOR && t[i]->dtype != AICC_DTYPE_STRING && t[i]->data)
+      memset(t[i]->data, 0xff, t[i]->nbytes);
+}
+
+/* One run while the outputs `held` of the previous one are kept: both must
+ * match, and no new output may share memory with a held one. */
+static aicc_status run_held(aicc_rt_session *sess, rt_case *c, aicc_tensor **want,
+                            aicc_tensor **held, char *why, size_t cap) {
+  int n = c->n_outputs;
+  aicc_tensor **got = calloc((size_t)n + 1, sizeof *got);
+  if (!got) return aicc_errorf(AICC_ERR_NOMEM, "out of memory");
+  aicc_status s = aicc_rt_session_run(sess, c->inputs, c->n_inputs, got, n);
+  char w[400];
+  if (!s && !rt_outputs_match(want, got, n, rel_tol, abs_tol, w, sizeof w))
+    snprintf(why, cap, "run with the outputs held: %s", w);
+  else if (!s && !rt_outputs_match(want, held, n, rel_tol, abs_tol, w, sizeof w))
+    snprintf(why, cap, "held outputs changed by the next run: %s", w);
+  else if (!s)
+    for (int i = 0; i < n; i++)
+      if (got[i] && held[i] && got[i]->data && got[i]->data == held[i]->data)
+        snprintf(why, cap, "output %d of the next run reuses a held output's memory", i);
+  rt_outputs_release(got, n);
+  free(got);
+  return s;
+}
+
 static int check(const char *dir) {
   rt_case c;
   aicc_model *m = NULL, *m2 = NULL;
@@ -57,6 +92,7 @@ static int check(const char *dir) {
   s = aicc_rt_compile(m, &opts, &p); /* takes m */
   if (!s) s = aicc_rt_session_create(p, &sess);
   for (int r = 0; r < runs && !s; r++) {
+    scribble(got, n);
     rt_outputs_release(got, n);
     s = aicc_rt_session_run(sess, c.inputs, c.n_inputs, got, n);
     char why[400];
@@ -67,8 +103,10 @@ static int check(const char *dir) {
       goto done;
     }
   }
-  if (s) {
-    rc = fail(dir, s, NULL);
+  char held_why[460] = "";
+  if (!s) s = run_held(sess, &c, want, got, held_why, sizeof held_why);
+  if (s || held_why[0]) {
+    rc = fail(dir, s, held_why);
     goto done;
   }
   aicc_rt_stats st;
