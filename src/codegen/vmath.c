@@ -2,8 +2,8 @@
  * shape ($V the vector type, $P/$S the intrinsic prefix/suffix, ...):
  *  - exp (f32): Cephes expf (Moshier): n = round(x*log2 e), r = x - n*ln2 with
  *    ln2 in two parts (Cody-Waite), e^r by its degree-6 polynomial, and 2^n
- *    applied as two factors 2^(n>>1) * 2^(n-(n>>1)) so results in the
- *    denormal range round once. x is clamped to [-104, 88.8] (0 and inf
+ *    applied by scalef (AVX-512) or as two factors 2^(n>>1) * 2^(n-(n>>1))
+ *    (AVX), so results in the denormal range round once. x is clamped to [-104, 88.8] (0 and inf
  *    outside; NaN passes through min/max operand order).
  *  - tanh (f32): Cephes tanhf: x + x^3 P(x^2) for |x| < 0.625, else
  *    1 - 2/(e^{2|x|} + 1), both on |x| with x's sign put back (tanh(-0) = -0).
@@ -102,12 +102,30 @@ static const char exp_tpl[] =
     "  p = $Pfmadd_$S(p, r, $Pset1_$S(1.6666665459e-1f));\n"
     "  p = $Pfmadd_$S(p, r, $Pset1_$S(5.0000001201e-1f));\n"
     "  p = $Pfmadd_$S(p, $Pmul_$S(r, r), $Padd_$S(r, $Pset1_$S(1.0f)));\n"
+    "SCALE"
+    "}\n";
+
+/* p * 2^n: AVX-512's scalef rounds once, denormal results included; AVX
+ * builds 2^n in the exponent field, as two factors so that results in the
+ * denormal range round once. */
+static const char scale_512[] = "  return $Pscalef_$S(p, n);\n";
+static const char scale_256[] =
     "  $Vi k = $Pcvtps_epi32(n);\n"
     "  $Vi k1 = $Psrai_epi32(k, 1), k2 = $Psub_epi32(k, k1);\n"
     "  $V s1 = $Pcastsi$B_ps($Pslli_epi32($Padd_epi32(k1, $Pset1_epi32(127)), 23));\n"
     "  $V s2 = $Pcastsi$B_ps($Pslli_epi32($Padd_epi32(k2, $Pset1_epi32(127)), 23));\n"
-    "  return $Pmul_$S($Pmul_$S(p, s1), s2);\n"
-    "}\n";
+    "  return $Pmul_$S($Pmul_$S(p, s1), s2);\n";
+
+/* tpl with its first `token` replaced by repl, into out (cap bytes). */
+static void replace_token(char *out, size_t cap, const char *tpl, const char *token,
+                          const char *repl) {
+  const char *at = strstr(tpl, token);
+  if (!at) {
+    snprintf(out, cap, "%s", tpl);
+    return;
+  }
+  snprintf(out, cap, "%.*s%s%s", (int)(at - tpl), tpl, repl, at + strlen(token));
+}
 
 /* e = e^-|x| never overflows: 1/(1+e) for x >= 0, e/(1+e) below (so tiny
  * results keep their relative accuracy, denormals included). */
@@ -234,11 +252,10 @@ const char *cg_vmath(cg *g, const cg_visa *v, const char *fn) {
     cg_fail(g, AICC_ERR_INTERNAL, "vector %s of f64 lanes", fn);
     return "aicc_none";
   }
-  /* exp: the rounding intrinsic differs between AVX-512 and AVX. */
-  const char *round = k512 ? "roundscale_$S" : "round_$S";
-  char tpl[sizeof exp_tpl + 32];
-  const char *at = strstr(exp_tpl, "ROUND");
-  snprintf(tpl, sizeof tpl, "%.*s%s%s", (int)(at - exp_tpl), exp_tpl, round, at + 5);
+  /* exp: the rounding and the scaling differ between AVX-512 and AVX. */
+  char rounded[sizeof exp_tpl + 32], tpl[sizeof exp_tpl + sizeof scale_256 + 32];
+  replace_token(rounded, sizeof rounded, exp_tpl, "ROUND", k512 ? "roundscale_$S" : "round_$S");
+  replace_token(tpl, sizeof tpl, rounded, "SCALE", k512 ? scale_512 : scale_256);
   define(g, v, "aicc_exp_$N", tpl, "");
   if (strcmp(fn, "exp") == 0) return define(g, v, "aicc_exp_$N", tpl, "");
   if (strcmp(fn, "sigmoid") == 0) return define(g, v, "aicc_sigmoid_$N", sigmoid_tpl, "");
