@@ -134,7 +134,7 @@ static const char sigmoid_tpl[] =
     "  $V one = $Pset1_$S(1.0f);\n"
     "  $V e = aicc_exp_$N($Por_$S(x, $Pset1_$S(-0.0f))); /* -|x| */\n"
     "  $V d = $Padd_$S(one, e);\n"
-    "  return aicc_sel_lt_$N(x, $Psetzero_$S(), $Pdiv_$S(e, d), $Pdiv_$S(one, d));\n"
+    "  return $Pdiv_$S(aicc_sel_lt_$N(x, $Psetzero_$S(), e, one), d); /* one division */\n"
     "}\n";
 
 static const char tanh_tpl[] =
