@@ -523,12 +523,6 @@ static void pop_buffers(cg *g, size_t to) {
   while (g->nbufs > to) free(g->bufs[--g->nbufs].strides);
 }
 
-static int64_t elems(const aicc_loop_buffer *b) {
-  int64_t n = 1, e;
-  for (int k = 0; k < b->rank; k++) n *= aicc_loop_expr_is_int_const(b->shape[k], &e) ? e : 0;
-  return n;
-}
-
 static void shape_comment(cg_text *o, const aicc_loop_buffer *b) {
   cg_printf(o, "/* %s: %s[", b->name, aicc_dtype_text(b->type));
   for (int k = 0; k < b->rank; k++) {
@@ -544,7 +538,7 @@ static void buffer_use(const aicc_loop_stmt *s, const aicc_loop_buffer *b, bool 
 static int64_t align64(int64_t n) { return (n + 63) & ~(int64_t)63; }
 
 static int64_t temp_bytes(const aicc_loop_buffer *b) {
-  return elems(b) * (int64_t)(aicc_dtype_get(b->type)->bits / 8);
+  return aicc_loop_buffer_numel(b) * (int64_t)(aicc_dtype_get(b->type)->bits / 8);
 }
 
 /* Whether a temporary of `bytes` goes on the stack while `live` bytes of
@@ -610,7 +604,7 @@ static void allocate_stmt(cg *g, const aicc_loop_stmt *s) {
   const char *name = cg_cname(g, b, b->name);
   size_t nb = g->nbufs;
   if (!push_buffer(g, b, name)) return;
-  int64_t n = elems(b);
+  int64_t n = aicc_loop_buffer_numel(b);
   int64_t bytes = temp_bytes(b);
   cg_line(g, "{");
   g->indent++;

@@ -206,6 +206,9 @@ bool aicc_loop_expr_uses_var(const aicc_loop_expr *e, const aicc_loop_expr *var)
 const aicc_loop_buffer *aicc_loop_buffer_create(aicc_loop_ctx *ctx, const char *name,
                                                 aicc_dtype t, int rank,
                                                 const aicc_loop_expr *const *shape);
+/* The elements of buf: the product of its dims, 0 when a dim is not a
+ * non-negative constant or the product passes 2^62. */
+int64_t aicc_loop_buffer_numel(const aicc_loop_buffer *buf);
 
 const aicc_loop_stmt *aicc_loop_for(aicc_loop_ctx *ctx, const aicc_loop_expr *var,
                                     const aicc_loop_expr *min, const aicc_loop_expr *extent,

@@ -17,16 +17,6 @@ static uint64_t next_rand(uint64_t *s) {
   return *s;
 }
 
-static size_t numel(const aicc_loop_buffer *b) {
-  size_t n = 1;
-  for (int d = 0; d < b->rank; d++) {
-    int64_t e = 0;
-    if (!aicc_loop_expr_is_int_const(b->shape[d], &e) || e < 0) return 0;
-    n *= (size_t)e;
-  }
-  return n;
-}
-
 enum { SENTINEL = 0x5a5a5a5 };
 
 static void fill(const aicc_loop_buffer *b, void *data, size_t n, bool input, uint64_t *seed) {
@@ -60,7 +50,7 @@ aicc_status aicc_schedule_check(aicc_loop_ctx *ctx, const aicc_loop_kernel *k,
   uint64_t s = seed * 2654435761u + 0x9e3779b97f4a7c15ull;
   for (size_t i = 0; i < n; i++) {
     const aicc_loop_buffer *buf = k->params[i];
-    size_t cnt = numel(buf);
+    size_t cnt = (size_t)aicc_loop_buffer_numel(buf);
     bool input = !aicc_loop_kernel_stage_of(k, buf);
     a[i] = (aicc_loop_buffer_data){buf, malloc((cnt ? cnt : 1) * 8), cnt};
     b[i] = (aicc_loop_buffer_data){buf, malloc((cnt ? cnt : 1) * 8), cnt};

@@ -304,15 +304,6 @@ static void band_rows(const aicc_loop_kernel *k, const aicc_loop_stage *s, const
     }
 }
 
-/* The bytes of buf (0: a dim is not constant). */
-static int64_t buffer_bytes(const aicc_loop_buffer *b) {
-  const aicc_dtype_info *ti = aicc_dtype_get(b->type);
-  int64_t n = ti && ti->bits >= 8 ? ti->bits / 8 : 0, e;
-  for (int d = 0; d < b->rank && n; d++)
-    n = aicc_loop_expr_is_int_const(b->shape[d], &e) && e > 0 && e < (INT64_C(1) << 40) / n ? n * e : 0;
-  return n;
-}
-
 /* Whether the loop over blocks along u2 (output channels) should be the
  * outermost: when the operand that depends on u2 (the weights) is larger
  * than half of L2 while everything else the body loads (the input, every
@@ -327,11 +318,14 @@ static bool u2_first(const aicc_loop_stage *s, const body_info *bi, int nb, int 
   int64_t l2 = t->l2_bytes > 0 ? t->l2_bytes : 1 << 20, w = 0, x = 0;
   uint32_t wdep = 0;
   for (int i = 0; i < nb; i++) {
+    const aicc_loop_buffer *b = bi->loads[i].buf;
     bool seen = false;
-    for (int j = 0; j < i; j++) seen = seen || bi->loads[j].buf == bi->loads[i].buf;
-    int64_t n = buffer_bytes(bi->loads[i].buf);
+    for (int j = 0; j < i; j++) seen = seen || bi->loads[j].buf == b;
     if (seen) continue;
-    if (!n) return false;
+    const aicc_dtype_info *ti = aicc_dtype_get(b->type);
+    int64_t n = aicc_loop_buffer_numel(b);
+    if (!n || n > (INT64_C(1) << 40) || !ti || ti->bits < 8) return false;
+    n *= ti->bits / 8;
     if (bi->loads[i].dep & (1u << u2)) w += n, wdep |= bi->loads[i].dep;
     else x += n;
   }

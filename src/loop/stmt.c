@@ -24,6 +24,16 @@ const aicc_loop_buffer *aicc_loop_buffer_create(aicc_loop_ctx *ctx, const char *
   return b;
 }
 
+int64_t aicc_loop_buffer_numel(const aicc_loop_buffer *buf) {
+  int64_t n = 1, e;
+  for (int d = 0; d < buf->rank; d++) {
+    if (!aicc_loop_expr_is_int_const(buf->shape[d], &e) || e < 0) return 0;
+    if (e && n > (INT64_C(1) << 62) / e) return 0;
+    n *= e;
+  }
+  return n;
+}
+
 static aicc_loop_stmt *stmt_new(aicc_loop_ctx *ctx, aicc_loop_stmt_kind kind) {
   aicc_loop_stmt *s = AICC_ARENA_NEW(aicc_loop_ctx_arena(ctx), aicc_loop_stmt);
   if (s) s->kind = kind;

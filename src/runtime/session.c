@@ -57,12 +57,21 @@ aicc_status aicc_rt_session_create(aicc_rt_program *p, aicc_rt_session **out) {
   return NULL;
 }
 
+/* Releases the kept outputs (the plan they were kept for is changing, or
+ * the session ends). */
+static void drop_kept(aicc_rt_session *s) {
+  for (uint32_t i = 0; i < s->n_keep; i++) aicc_tensor_release(s->keep[i]);
+  free(s->keep);
+  s->keep = NULL;
+  s->keep_plan = NULL;
+  s->n_keep = 0;
+}
+
 void aicc_rt_session_destroy(aicc_rt_session *s) {
   if (!s) return;
   aicc_rt_pool_destroy(s->pool);
   aicc_rt_profile_destroy(s->profile);
-  for (uint32_t i = 0; i < s->n_keep; i++) aicc_tensor_release(s->keep[i]);
-  free(s->keep);
+  drop_kept(s);
   free(s->arena);
   free(s->scratch);
   free(s->bufs);
@@ -93,10 +102,7 @@ static aicc_status reserve(aicc_rt_session *s, const aicc_rt_plan *pl) {
                          (long long)scratch);
   }
   if (s->keep_plan != pl) {
-    for (uint32_t i = 0; i < s->n_keep; i++) aicc_tensor_release(s->keep[i]);
-    free(s->keep);
-    s->keep_plan = NULL;
-    s->n_keep = 0;
+    drop_kept(s);
     s->keep = calloc(pl->n_slots ? pl->n_slots : 1, sizeof *s->keep);
     if (!s->keep) return NOMEM();
     s->keep_plan = pl;
