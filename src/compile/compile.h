@@ -16,6 +16,9 @@ typedef struct aicc_cunit {
   int n_nodes;
   int pos;    /* the last node's index: units run in order of pos */
   bool is_kernel;
+  /* A Concat whose output holds its inputs in place (plan_build.c): no
+   * code and no step; is_kernel is false. */
+  bool is_view;
   const char *reason; /* extern: why it does not lower (in the build's arena) */
   /* Kernel units. */
   aicc_loop_kernel *k;
@@ -55,6 +58,9 @@ typedef struct aicc_cbuild {
   int32_t *vstamp, *nstamp;
   int32_t stamp;
   AICC_VEC(aicc_cunit) units;
+  /* By value id, set by the plan (plan_build.c): the Concat output whose
+   * memory holds this value (-1: none) and the byte offset in it. */
+  int64_t *view_of, *view_off;
   aicc_sched_target target;
   int codegen_isa; /* aicc_codegen_isa */
 } aicc_cbuild;

@@ -620,6 +620,12 @@ static void dump_node(const aicc_node *n, FILE *f) {
 void aicc_compile_dump(const aicc_cbuild *b, FILE *f) {
   for (size_t i = 0; i < b->units.len; i++) {
     const aicc_cunit *u = &b->units.data[i];
+    if (u->is_view) {
+      fprintf(f, "in place: node ");
+      dump_node(b->g->nodes.data[u->nodes[0]], f);
+      fprintf(f, ": its inputs are written into its output's memory (no step)\n\n");
+      continue;
+    }
     if (!u->is_kernel) {
       fprintf(f, "extern step: node ");
       dump_node(b->g->nodes.data[u->nodes[0]], f);

@@ -4,7 +4,9 @@
  * later steps read get offsets in one arena, planned over lifetimes counted
  * in steps (a fused kernel reads all its inputs at its one step), with the
  * greedy-by-size assignment of passes/memplan.h. Extern results and graph
- * outputs are tensors each run holds. */
+ * outputs are tensors each run holds. A Concat whose inputs are consecutive
+ * ranges of its output (channels at batch 1) is planned in place: its
+ * inputs live inside its output's memory and it has no step. */
 #include "compile/compile.h"
 
 #include "codegen/codegen.h"
@@ -14,6 +16,82 @@
 #include <string.h>
 
 #define NOMEM() aicc_errorf(AICC_ERR_NOMEM, "out of memory")
+
+/* ---- Concats in place ---- */
+
+/* Input i of Concat nd is bytes [off[i], off[i] + its size) of the output
+ * when every dim before the axis is 1 (channels at batch 1, in NCHW or
+ * NCHW16c). False when it is not so, or a range is empty or not 64-byte
+ * aligned (kernels get aligned buffers), or a type is not static whole-byte
+ * numbers. */
+static bool concat_ranges(const aicc_node *nd, int64_t *off) {
+  const aicc_value *out = nd->n_outputs == 1 ? nd->outputs[0] : NULL;
+  if (!out || (nd->domain && *nd->domain) || strcmp(nd->op_type, "Concat") != 0) return false;
+  const aicc_type *t = &out->type;
+  if (t->kind != AICC_KIND_TENSOR || !aicc_type_is_static(t) || t->dtype == AICC_DTYPE_STRING)
+    return false;
+  size_t elem = aicc_dtype_storage_bytes(t->dtype, 1);
+  if (elem == 0 || elem * 2 != aicc_dtype_storage_bytes(t->dtype, 2)) return false; /* sub-byte */
+  int64_t axis = aicc_node_attr_int(nd, "axis", INT64_MIN);
+  if (axis < 0 && axis != INT64_MIN) axis += t->rank;
+  if (axis < 0 || axis >= t->rank) return false;
+  int64_t inner = (int64_t)elem;
+  for (int d = 0; d < t->rank; d++) {
+    if (d < axis && t->dims[d].size != 1) return false;
+    if (d > axis) inner *= t->dims[d].size;
+  }
+  int64_t at = 0;
+  for (int i = 0; i < nd->n_inputs; i++) {
+    const aicc_type *vt = nd->inputs[i] ? &nd->inputs[i]->type : NULL;
+    if (!vt || vt->kind != AICC_KIND_TENSOR || !aicc_type_is_static(vt) ||
+        vt->dtype != t->dtype || vt->rank != t->rank || vt->dims[axis].size <= 0 || inner <= 0)
+      return false;
+    off[i] = at * inner;
+    if (off[i] % AICC_MEMPLAN_ALIGN != 0) return false;
+    at += vt->dims[axis].size;
+  }
+  return at == t->dims[axis].size;
+}
+
+/* Marks single-Concat kernel units in place when each input is the result
+ * of a kernel unit (or of such a Concat), is no graph output, appears once
+ * and is claimed by no other Concat. This runs before code, so their
+ * kernels are never generated; make_slots confirms each (a producer that
+ * codegen turns extern afterwards leaves its result outside the arena). */
+static aicc_status mark_views(aicc_cbuild *b) {
+  int max_in = 1;
+  for (int i = 0; i < b->n_nodes; i++)
+    if (b->g->nodes.data[i]->n_inputs > max_in) max_in = b->g->nodes.data[i]->n_inputs;
+  bool *claimed = calloc(b->n_values ? b->n_values : 1, sizeof *claimed);
+  int64_t *off = malloc(sizeof *off * (size_t)max_in);
+  if (!claimed || !off) {
+    free(claimed);
+    free(off);
+    return NOMEM();
+  }
+  for (size_t u = 0; u < b->units.len; u++) {
+    aicc_cunit *cu = &b->units.data[u];
+    if (!cu->is_kernel || cu->n_nodes != 1) continue;
+    const aicc_node *nd = b->g->nodes.data[cu->nodes[0]];
+    if (!concat_ranges(nd, off) || b->graph_out[nd->outputs[0]->id]) continue;
+    bool ok = true;
+    for (int i = 0; i < nd->n_inputs && ok; i++) {
+      uint32_t v = nd->inputs[i]->id;
+      int32_t p = b->producer[v];
+      const aicc_cunit *pu =
+          p >= 0 && !b->skip[p] && b->unit_of[p] >= 0 ? &b->units.data[b->unit_of[p]] : NULL;
+      ok = pu && (pu->is_kernel || pu->is_view) && !b->graph_out[v] && !claimed[v];
+      for (int j = 0; j < i && ok; j++) ok = nd->inputs[j]->id != v;
+    }
+    if (!ok) continue;
+    for (int i = 0; i < nd->n_inputs; i++) claimed[nd->inputs[i]->id] = true;
+    cu->is_kernel = false;
+    cu->is_view = true;
+  }
+  free(off);
+  free(claimed);
+  return NULL;
+}
 
 /* ---- code ---- */
 
@@ -118,12 +196,45 @@ static void add_extern_op(aicc_rt_plan *plan, const char *op) {
   memcpy(plan->extern_ops + len, op, n + 1);
 }
 
+/* Confirms in-place Concat cu now that its inputs have their places: when
+ * every input is in the arena, each lives inside the output (view_of,
+ * view_off), which is in the arena; else (a producer became extern) the
+ * Concat runs as an extern step. */
+static aicc_status place_view(aicc_cbuild *b, aicc_cunit *cu) {
+  const aicc_node *nd = b->g->nodes.data[cu->nodes[0]];
+  int64_t *off = malloc(sizeof *off * ((size_t)nd->n_inputs + 1));
+  if (!off) return NOMEM();
+  bool ok = concat_ranges(nd, off);
+  for (int i = 0; i < nd->n_inputs && ok; i++) {
+    uint32_t v = nd->inputs[i]->id;
+    ok = b->plan->slots[v].loc == AICC_RT_LOC_ARENA && b->view_of[v] < 0;
+  }
+  uint32_t out = nd->outputs[0]->id;
+  if (ok) {
+    for (int i = 0; i < nd->n_inputs; i++) {
+      b->view_of[nd->inputs[i]->id] = out;
+      b->view_off[nd->inputs[i]->id] = off[i];
+    }
+    b->plan->slots[out].loc = AICC_RT_LOC_ARENA;
+    b->plan->slots[out].in_place = true;
+    b->plan->views++;
+  } else {
+    cu->is_view = false;
+    cu->reason = "a Concat planned in place whose inputs are not all kernel results";
+  }
+  free(off);
+  return NULL;
+}
+
 static aicc_status make_slots(aicc_cbuild *b) {
   aicc_rt_plan *plan = b->plan;
   const aicc_graph *g = b->g;
   plan->n_slots = b->n_values;
   plan->slots = AICC_ARENA_ARRAY(&plan->mem, aicc_rt_slot, b->n_values ? b->n_values : 1);
-  if (!plan->slots) return NOMEM();
+  b->view_of = AICC_ARENA_ARRAY(&b->mem, int64_t, b->n_values ? b->n_values : 1);
+  b->view_off = AICC_ARENA_ARRAY(&b->mem, int64_t, b->n_values ? b->n_values : 1);
+  if (!plan->slots || !b->view_of || !b->view_off) return NOMEM();
+  for (uint32_t v = 0; v < b->n_values; v++) b->view_of[v] = -1;
   for (size_t i = 0; i < g->inputs.len; i++) {
     const aicc_value *v = g->inputs.data[i];
     aicc_rt_slot *sl = &plan->slots[v->id];
@@ -160,7 +271,9 @@ static aicc_status make_slots(aicc_cbuild *b) {
       }
       int32_t u = b->unit_of[i];
       if (u < 0) continue;
-      const aicc_cunit *cu = &b->units.data[u];
+      aicc_cunit *cu = &b->units.data[u];
+      if (cu->is_view) AICC_TRY(place_view(b, cu));
+      if (cu->is_view) continue;
       if (!cu->is_kernel) {
         bool used = b->graph_out[v->id] || b->n_consumers[v->id] > 0;
         sl->loc = used ? AICC_RT_LOC_HEAP : AICC_RT_LOC_NONE;
@@ -203,24 +316,50 @@ static int32_t last_use(const aicc_cbuild *b, uint32_t v, int32_t first) {
   return last;
 }
 
+/* Arena values get offsets: each one not inside a Concat's output is a
+ * buffer, live from its producer's step to its last use; one inside is at
+ * its offset in the outermost such output, whose buffer is live from the
+ * first producer of any part to the last use of any. */
 static aicc_status plan_arena(aicc_cbuild *b) {
   aicc_rt_plan *plan = b->plan;
   aicc_memplan_buf *bufs = calloc(b->n_values ? b->n_values : 1, sizeof *bufs);
-  if (!bufs) return NOMEM();
+  int32_t *buf_of = malloc(sizeof *buf_of * (b->n_values ? b->n_values : 1));
+  if (!bufs || !buf_of) {
+    free(bufs);
+    free(buf_of);
+    return NOMEM();
+  }
   int32_t n = 0;
   for (uint32_t v = 0; v < b->n_values; v++) {
     aicc_rt_slot *sl = &plan->slots[v];
-    if (sl->loc != AICC_RT_LOC_ARENA) continue;
+    buf_of[v] = -1;
+    if (sl->loc != AICC_RT_LOC_ARENA || b->view_of[v] >= 0) continue;
     int32_t first = b->unit_of[b->producer[v]];
     int64_t numel = aicc_dims_numel(sl->dims, sl->rank);
     int64_t bytes = (int64_t)aicc_dtype_storage_bytes(sl->dtype, (size_t)numel);
     bytes = (bytes + AICC_MEMPLAN_ALIGN - 1) / AICC_MEMPLAN_ALIGN * AICC_MEMPLAN_ALIGN;
     if (bytes == 0) bytes = AICC_MEMPLAN_ALIGN;
+    buf_of[v] = n;
     bufs[n++] = (aicc_memplan_buf){v, first, last_use(b, v, first), bytes, 0, -1};
   }
+  for (uint32_t v = 0; v < b->n_values; v++) {
+    if (b->view_of[v] < 0) continue;
+    int64_t r = v;
+    while (b->view_of[r] >= 0) r = b->view_of[r];
+    aicc_memplan_buf *root = &bufs[buf_of[r]];
+    int32_t first = b->unit_of[b->producer[v]], last = last_use(b, v, first);
+    if (first < root->first) root->first = first;
+    if (last > root->last) root->last = last;
+  }
   aicc_status st = aicc_memplan_assign(bufs, n, &plan->arena_bytes);
-  for (int32_t i = 0; i < n && !st; i++) plan->slots[bufs[i].value_id].offset = bufs[i].offset;
+  for (uint32_t v = 0; v < b->n_values && !st; v++) {
+    if (plan->slots[v].loc != AICC_RT_LOC_ARENA) continue;
+    int64_t r = v, at = 0;
+    for (; b->view_of[r] >= 0; r = b->view_of[r]) at += b->view_off[r];
+    plan->slots[v].offset = bufs[buf_of[r]].offset + at;
+  }
   free(bufs);
+  free(buf_of);
   return st;
 }
 
@@ -274,7 +413,7 @@ static aicc_status capture_step(aicc_cbuild *b, int node, aicc_rt_step *s) {
 static aicc_status make_steps(aicc_cbuild *b) {
   aicc_rt_plan *plan = b->plan;
   int n = (int)b->units.len;
-  plan->n_steps = n;
+  plan->n_steps = 0;
   plan->steps = AICC_ARENA_ARRAY(&plan->mem, aicc_rt_step, n ? n : 1);
   uint32_t *tmp = malloc(sizeof *tmp * (b->n_values + 1));
   /* Heap values (not returned) die at their last use. */
@@ -291,9 +430,12 @@ static aicc_status make_steps(aicc_cbuild *b) {
       dies[v] = last_use(b, v, b->unit_of[b->producer[v]]);
   }
   aicc_status st = NULL;
-  for (int u = 0; u < n && !st; u++) {
+  /* One step per unit but the Concats in place; a value whose last use is
+   * such a Concat dies at the next step. */
+  for (int u = 0, prev = -1; u < n && !st; u++) {
     const aicc_cunit *cu = &b->units.data[u];
-    aicc_rt_step *s = &plan->steps[u];
+    if (cu->is_view) continue;
+    aicc_rt_step *s = &plan->steps[plan->n_steps++];
     s->is_kernel = cu->is_kernel;
     if (cu->is_kernel) {
       s->name = aicc_arena_strdup(&plan->mem, cu->k->name);
@@ -332,7 +474,8 @@ static aicc_status make_steps(aicc_cbuild *b) {
     }
     int nd = 0;
     for (uint32_t v = 0; v < b->n_values; v++)
-      if (dies[v] == u) tmp[nd++] = v;
+      if (dies[v] > prev && dies[v] <= u) tmp[nd++] = v;
+    prev = u;
     s->n_dying = nd;
     s->dying = ids_dup(plan, tmp, nd);
     if (!s->dying && !st) st = NOMEM();
@@ -346,13 +489,14 @@ aicc_status aicc_compile_build_plan(aicc_cbuild *b) {
   aicc_rt_plan *plan = b->plan;
   char *src = NULL;
   size_t len = 0;
+  AICC_TRY(mark_views(b));
   AICC_TRY(emit_code(b, &src, &len));
   plan->source = src;
   plan->source_len = len;
   if (b->prog->opt.dump_loops) aicc_compile_dump(b, b->prog->opt.dump_loops);
   if (b->prog->opt.strict)
     for (size_t i = 0; i < b->units.len; i++)
-      if (!b->units.data[i].is_kernel) {
+      if (!b->units.data[i].is_kernel && !b->units.data[i].is_view) {
         char desc[256];
         return aicc_errorf(AICC_ERR_UNSUPPORTED, "%s does not lower (strict): %s",
                            aicc_node_describe(b->g->nodes.data[b->units.data[i].nodes[0]],

@@ -40,6 +40,8 @@ typedef struct aicc_rt_slot {
   int64_t dims[AICC_MAX_RANK];
   bool to_kernel;    /* some kernel step reads it */
   bool graph_output; /* the run returns it */
+  bool in_place;     /* ARENA: a Concat's output whose parts their producers
+                        wrote there (no step computes it) */
 } aicc_rt_slot;
 
 typedef struct aicc_rt_step {
@@ -114,6 +116,7 @@ typedef struct aicc_rt_plan {
   AICC_VEC(aicc_model *) sub_models; /* of extern steps (owned) */
   /* Statistics. */
   int kernels, extern_steps;
+  int views; /* Concats planned in place (no step) */
   char extern_ops[256];
   double compile_ms, cc_ms;
   bool cache_hit;

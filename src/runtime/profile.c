@@ -119,7 +119,8 @@ aicc_status aicc_rt_plan_step_ops(const aicc_rt_plan *pl, char ***out) {
       w.producer[v] = -1;
       w.arg_stamp[v] = -1;
       aicc_rt_loc loc = pl->slots[v].loc;
-      w.defined[v] = loc == AICC_RT_LOC_INPUT || loc == AICC_RT_LOC_CONST;
+      /* A Concat in place has no step: its output counts as given. */
+      w.defined[v] = loc == AICC_RT_LOC_INPUT || loc == AICC_RT_LOC_CONST || pl->slots[v].in_place;
     }
     for (int j = 0; j < nn; j++) {
       const aicc_node *nd = g->nodes.data[j];

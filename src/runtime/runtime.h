@@ -54,6 +54,8 @@ typedef struct aicc_rt_stats {
   int kernels;          /* compiled kernel steps */
   int extern_steps;     /* nodes run by reference kernels */
   char extern_ops[256]; /* their op types, comma-separated, each once */
+  int concats_in_place; /* Concats whose inputs are written into their output
+                           (no step, no copy) */
   int specializations;  /* shape specializations compiled so far */
   double compile_ms;    /* total wall time of aicc_rt_compile and specializations */
   double cc_ms;         /* of which in the C compiler */

@@ -23,7 +23,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli_cases import add_model, expect_error, no_outputs, run, write_input  # noqa: E402
 
 CASES = {}
-COMPILED_LINE = re.compile(r"^compiled: (\d+) kernels, (\d+) extern steps(?: \((.*)\))?$", re.M)
+COMPILED_LINE = re.compile(r"^compiled: (\d+) kernels, (\d+) extern steps(?: \((.*)\))?"
+                           r"(?:, (\d+) concats? in place)?$", re.M)
 
 
 def case(fn):
@@ -292,6 +293,80 @@ def compile_symbolic_needs_shape(aicc, tmp):
     r = run(aicc, "compile", m, "-o", out, "--cache-dir", os.path.join(tmp, "cache"))
     expect_error(r, "m.onnx", "'x'", "'N'", "--shape N=")
     assert not os.path.exists(out)
+
+
+def concat_models(path_in_place, path_kept, batch):
+    """Two models of MatMuls (kernels) and Concats, and their numpy outputs.
+
+    in place: a, b, d = x @ w1, x @ w2, x @ w3 ([batch, 16, 8]); e = concat(concat(a, b),
+    d) on axis 1, then w = ((e @ w4) @ w5) @ w6 and z = a + d. At batch 1 both Concats
+    are planned in place (a, b, d written into e's memory) and z reads a and d after
+    e's last use, while w's intermediates are planned: a, b, d must stay live.
+    kept: concats that must be copied: the same value twice, a graph input, and
+    parts of 5 x 8 floats (160 bytes: not 64-byte aligned)."""
+    rng = np.random.default_rng(7)
+    w = [rng.uniform(-1, 1, (8, 8)).astype(np.float32) for _ in range(6)]
+    inits = [numpy_helper.from_array(w[i], f"w{i + 1}") for i in range(6)]
+    mm = lambda x, i, y: helper.make_node("MatMul", [x, f"w{i}"], [y])
+    f32 = lambda n, s: helper.make_tensor_value_info(n, TensorProto.FLOAT, s)
+    g = helper.make_graph(
+        [mm("x", 1, "a"), mm("x", 2, "b"), helper.make_node("Concat", ["a", "b"], ["c"], axis=1),
+         mm("x", 3, "d"), helper.make_node("Concat", ["c", "d"], ["e"], axis=-2),
+         mm("e", 4, "y"), mm("y", 5, "u"), mm("u", 6, "w"), helper.make_node("Add", ["a", "d"], ["z"])],
+        "g", [f32("x", [batch, 16, 8])], [f32("w", [batch, 48, 8]), f32("z", [batch, 16, 8])], inits)
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path_in_place)
+    g = helper.make_graph(
+        [mm("x", 1, "a"), helper.make_node("Concat", ["a", "a"], ["p"], axis=1), mm("p", 2, "p2"),
+         helper.make_node("Concat", ["x", "a"], ["q"], axis=1), mm("q", 3, "q2"),
+         mm("v", 4, "f"), mm("v", 5, "h"), helper.make_node("Concat", ["f", "h"], ["r"], axis=1),
+         mm("r", 6, "r2")],
+        "g", [f32("x", [batch, 16, 8]), f32("v", [batch, 5, 8])],
+        [f32("p2", [batch, 32, 8]), f32("q2", [batch, 32, 8]), f32("r2", [batch, 10, 8])], inits)
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]), path_kept)
+    x = rng.uniform(-1, 1, (batch, 16, 8)).astype(np.float32)
+    v = rng.uniform(-1, 1, (batch, 5, 8)).astype(np.float32)
+    a, b, d = x @ w[0], x @ w[1], x @ w[2]
+    e = np.concatenate([a, b, d], axis=1)
+    r = np.concatenate([v @ w[3], v @ w[4]], axis=1)
+    return x, v, [((e @ w[3]) @ w[4]) @ w[5], a + d], \
+        [np.concatenate([a, a], 1) @ w[1], np.concatenate([x, a], 1) @ w[2], r @ w[5]]
+
+
+@case
+def concat_in_place(aicc, tmp):
+    """A Concat whose inputs are consecutive ranges of its output (batch 1)
+    has no step: its inputs are written into its memory; the outputs match
+    numpy at batch 1 and 2, at 1 and 2 threads. Concats that cannot be views
+    are kept (and still right)."""
+    cache = os.path.join(tmp, "cache")
+    for batch in (1, 2):
+        mi, mk = os.path.join(tmp, f"in{batch}.onnx"), os.path.join(tmp, f"kept{batch}.onnx")
+        x, v, want_in, want_kept = concat_models(mi, mk, batch)
+        write_input(os.path.join(tmp, f"x{batch}"), 0, x)
+        write_input(os.path.join(tmp, f"xv{batch}"), 0, x)
+        write_input(os.path.join(tmp, f"xv{batch}"), 1, v, "v")
+        for m, ins, want, views in ((mi, f"x{batch}", want_in, 2 if batch == 1 else 0),
+                                    (mk, f"xv{batch}", want_kept, 0)):
+            for t in ("1", "2"):
+                out = os.path.join(tmp, f"out{batch}{t}")
+                r = run(aicc, "run", m, "--inputs", os.path.join(tmp, ins), "--outputs", out,
+                        "--engine", "compiled", "--threads", t, "--cache-dir", cache)
+                assert r.returncode == 0, r.stderr
+                for i, w in enumerate(want):
+                    np.testing.assert_allclose(read_pb(os.path.join(out, f"output_{i}.pb")), w,
+                                               rtol=1e-5, atol=1e-5, err_msg=f"{m} output {i}")
+            d = os.path.join(tmp, f"c{batch}")
+            r = run(aicc, "compile", m, "-o", d, "--force", "--cache-dir", cache)
+            assert r.returncode == 0, r.stderr
+            st = json.load(open(os.path.join(d, "stats.json")))
+            assert st["concats_in_place"] == views, (m, st)
+            loops = open(os.path.join(d, "loops.txt")).read()
+            assert loops.count("(Concat): its inputs are written into") == views, loops
+            assert st["kernels"] == len(re.findall(r"^kernel k\d+:", loops, re.M)), st
+    r = run(aicc, "bench", os.path.join(tmp, "in1.onnx"), "--engine", "compiled", "--iters", "2",
+            "--cache-dir", cache)
+    mt = COMPILED_LINE.search(r.stdout)
+    assert r.returncode == 0 and mt and mt.group(4) == "2", r.stdout + r.stderr
 
 
 @case

@@ -253,6 +253,7 @@ void aicc_cli_runner_print_stats(aicc_cli_runner *r, FILE *f) {
   if (st.specializations < 1) return; /* nothing compiled: the first run failed first */
   fprintf(f, "compiled: %d kernels, %d extern steps", st.kernels, st.extern_steps);
   if (st.extern_steps) fprintf(f, " (%s)", st.extern_ops);
+  if (st.concats_in_place) fprintf(f, ", %d concat%s in place", st.concats_in_place, st.concats_in_place > 1 ? "s" : "");
   fprintf(f, "\n");
 }
 

@@ -92,7 +92,7 @@ AICC_MUST_USE aicc_status aicc_cli_runner_run(aicc_cli_runner *r, aicc_tensor *c
                                               int n_in, aicc_tensor **out, int n_out);
 /* The compiled program (NULL on the interpreter). */
 aicc_rt_program *aicc_cli_runner_program(aicc_cli_runner *r);
-/* Prints "compiled: K kernels, E extern steps (ops)" for a compiled runner
+/* Prints "compiled: K kernels, E extern steps (ops), C concats in place" for a compiled runner
  * once it compiled a specialization (nothing otherwise). */
 void aicc_cli_runner_print_stats(aicc_cli_runner *r, FILE *f);
 

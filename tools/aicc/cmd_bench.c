@@ -230,6 +230,8 @@ static void print_text(const bench_args *a, const compile_times *ct, const doubl
   if (ct->measured) {
     printf("compiled: %d kernels, %d extern steps", ct->st.kernels, ct->st.extern_steps);
     if (ct->st.extern_steps) printf(" (%s)", ct->st.extern_ops);
+    if (ct->st.concats_in_place) printf(", %d concat%s in place", ct->st.concats_in_place,
+                                           ct->st.concats_in_place > 1 ? "s" : "");
     printf("\n");
     if (ct->cold_valid)
       printf("compile: cold %.1f ms (C compiler %.1f ms), cached %.1f ms%s\n", ct->cold_ms,
@@ -256,8 +258,9 @@ static void print_json(const bench_args *a, const compile_times *ct, const doubl
   printf(" \"median_ms\": %.6f, \"min_ms\": %.6f, \"max_ms\": %.6f, \"mean_ms\": %.6f,",
          median(sorted, n), sorted[0], sorted[n - 1], sum / n);
   if (ct->measured) {
-    printf(" \"kernels\": %d, \"extern_steps\": %d, \"extern_ops\": \"%s\",", ct->st.kernels,
-           ct->st.extern_steps, ct->st.extern_ops);
+    printf(" \"kernels\": %d, \"extern_steps\": %d, \"extern_ops\": \"%s\","
+           " \"concats_in_place\": %d,", ct->st.kernels, ct->st.extern_steps, ct->st.extern_ops,
+           ct->st.concats_in_place);
     if (ct->cold_valid)
       printf(" \"compile_cold_ms\": %.3f, \"compile_cold_cc_ms\": %.3f,", ct->cold_ms,
              ct->cold_cc_ms);

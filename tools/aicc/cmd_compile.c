@@ -21,10 +21,13 @@ static const char usage[] =
     "loop IR, schedules, C code, one JIT compile) and writes into DIR:\n"
     "  kernels.c   the generated C of every kernel, one translation unit (for\n"
     "              reading; the JIT cache holds the built code)\n"
-    "  loops.txt   each kernel's stages, schedule and loop IR, and each extern\n"
-    "              step (a node run by its reference kernel) with the reason\n"
-    "  stats.json  kernels, extern steps and their ops, compile and C compiler\n"
-    "              time, cache hit, arena bytes, the options used\n"
+    "  loops.txt   each kernel's stages, schedule and loop IR, each extern\n"
+    "              step (a node run by its reference kernel) with the reason,\n"
+    "              and each Concat planned in place\n"
+    "  stats.json  kernels, Concats planned in place (their inputs written\n"
+    "              into their output: no copy), extern steps and their ops,\n"
+    "              compile and C compiler time, cache hit, arena bytes, the\n"
+    "              options used\n"
     "DIR appears complete or not at all; a DIR that exists and is not empty\n"
     "is refused unless --force (then it is replaced). Symbolic input dims must\n"
     "be bound with --shape, since a program is specialized to static shapes.\n\n"
@@ -133,8 +136,9 @@ static void stats_json(FILE *f, const char *model, const aicc_cli_engine_opts *o
                        const aicc_rt_stats *st) {
   fprintf(f, "{\n  \"model\": ");
   json_str(f, model);
-  fprintf(f, ",\n  \"kernels\": %d,\n  \"extern_steps\": %d,\n  \"extern_ops\": [",
-          st->kernels, st->extern_steps);
+  fprintf(f, ",\n  \"kernels\": %d,\n  \"concats_in_place\": %d,\n  \"extern_steps\": %d,\n"
+             "  \"extern_ops\": [",
+          st->kernels, st->concats_in_place, st->extern_steps);
   const char *p = st->extern_ops;
   for (int first = 1; *p; first = 0) {
     size_t n = strcspn(p, ",");
@@ -243,6 +247,8 @@ static aicc_status write_outputs(const char *out_dir, int state, const char *mod
   if (!s) {
     printf("%s: %d kernels, %d extern steps", out_dir, st.kernels, st.extern_steps);
     if (st.extern_steps) printf(" (%s)", st.extern_ops);
+    if (st.concats_in_place) printf(", %d concat%s in place", st.concats_in_place,
+                                        st.concats_in_place > 1 ? "s" : "");
     printf("; compiled in %.1f ms (C compiler %.1f ms%s)\n", st.compile_ms, st.cc_ms,
            st.cache_hit ? ", cache hit" : "");
   }
