@@ -507,7 +507,7 @@ static bool push_buffer(cg *g, const aicc_loop_buffer *b, const char *cname) {
       cg_fail(g, AICC_ERR_UNSUPPORTED, "buffer '%s' has a non-constant extent (dim %d)", b->name, k);
       return false;
     }
-    st[k] = s;
+    st[k] = b->strides ? b->strides[k] : s;
     if (ext && s > INT64_MAX / 16 / ext) {
       free(st);
       cg_fail(g, AICC_ERR_UNSUPPORTED, "buffer '%s' is too large", b->name);
@@ -530,7 +530,11 @@ static void shape_comment(cg_text *o, const aicc_loop_buffer *b) {
     (void)aicc_loop_expr_is_int_const(b->shape[k], &e);
     cg_printf(o, "%s%" PRId64, k ? ", " : "", e);
   }
-  cg_put(o, "] */");
+  cg_put(o, "]");
+  for (int k = 0; b->strides && k < b->rank; k++)
+    cg_printf(o, "%s%" PRId64 "%s", k ? ", " : " strides [", b->strides[k],
+              k + 1 == b->rank ? "]" : "");
+  cg_put(o, " */");
 }
 
 static void buffer_use(const aicc_loop_stmt *s, const aicc_loop_buffer *b, bool *read, bool *written);

@@ -59,8 +59,10 @@ typedef struct aicc_cbuild {
   int32_t stamp;
   AICC_VEC(aicc_cunit) units;
   /* By value id, set by the plan (plan_build.c): the Concat output whose
-   * memory holds this value (-1: none) and the byte offset in it. */
+   * memory holds this value (-1: none), the byte offset in it, and the
+   * strides of its elements when they are not dense (else NULL). */
   int64_t *view_of, *view_off;
+  int64_t **view_strides;
   aicc_sched_target target;
   int codegen_isa; /* aicc_codegen_isa */
 } aicc_cbuild;

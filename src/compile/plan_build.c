@@ -19,68 +19,64 @@
 
 /* ---- Concats in place ---- */
 
-/* Input i of Concat nd is bytes [off[i], off[i] + its size) of the output
- * when every dim before the axis is 1 (channels at batch 1, in NCHW or
- * NCHW16c). False when it is not so, or a range is empty or not 64-byte
- * aligned (kernels get aligned buffers), or a type is not static whole-byte
- * numbers. */
-static bool concat_ranges(const aicc_node *nd, int64_t *off) {
+/* The axis of Concat nd when its output and inputs are static tensors of
+ * one whole-byte number type and rank whose sizes add up along it; -1
+ * when nd is no such Concat. */
+static int concat_axis(const aicc_node *nd) {
   const aicc_value *out = nd->n_outputs == 1 ? nd->outputs[0] : NULL;
-  if (!out || (nd->domain && *nd->domain) || strcmp(nd->op_type, "Concat") != 0) return false;
+  if (!out || (nd->domain && *nd->domain) || strcmp(nd->op_type, "Concat") != 0) return -1;
   const aicc_type *t = &out->type;
   if (t->kind != AICC_KIND_TENSOR || !aicc_type_is_static(t) || t->dtype == AICC_DTYPE_STRING)
-    return false;
+    return -1;
   size_t elem = aicc_dtype_storage_bytes(t->dtype, 1);
-  if (elem == 0 || elem * 2 != aicc_dtype_storage_bytes(t->dtype, 2)) return false; /* sub-byte */
+  if (elem == 0 || elem * 2 != aicc_dtype_storage_bytes(t->dtype, 2)) return -1; /* sub-byte */
   int64_t axis = aicc_node_attr_int(nd, "axis", INT64_MIN);
   if (axis < 0 && axis != INT64_MIN) axis += t->rank;
-  if (axis < 0 || axis >= t->rank) return false;
-  int64_t inner = (int64_t)elem;
-  for (int d = 0; d < t->rank; d++) {
-    if (d < axis && t->dims[d].size != 1) return false;
-    if (d > axis) inner *= t->dims[d].size;
-  }
+  if (axis < 0 || axis >= t->rank) return -1;
   int64_t at = 0;
   for (int i = 0; i < nd->n_inputs; i++) {
     const aicc_type *vt = nd->inputs[i] ? &nd->inputs[i]->type : NULL;
     if (!vt || vt->kind != AICC_KIND_TENSOR || !aicc_type_is_static(vt) ||
-        vt->dtype != t->dtype || vt->rank != t->rank || vt->dims[axis].size <= 0 || inner <= 0)
-      return false;
-    off[i] = at * inner;
-    if (off[i] % AICC_MEMPLAN_ALIGN != 0) return false;
+        vt->dtype != t->dtype || vt->rank != t->rank || vt->dims[axis].size <= 0)
+      return -1;
+    for (int d = 0; d < t->rank; d++)
+      if (d != axis && vt->dims[d].size != t->dims[d].size) return -1;
     at += vt->dims[axis].size;
   }
-  return at == t->dims[axis].size;
+  return at == t->dims[axis].size ? (int)axis : -1;
 }
+
+static const aicc_cunit *unit_of_node(const aicc_cbuild *b, int32_t node) {
+  return node >= 0 && !b->skip[node] && b->unit_of[node] >= 0 ? &b->units.data[b->unit_of[node]]
+                                                               : NULL;
+}
+
+static bool runs_code_or_view(const aicc_cunit *u) { return u && (u->is_kernel || u->is_view); }
 
 /* Marks single-Concat kernel units in place when each input is the result
  * of a kernel unit (or of such a Concat), is no graph output, appears once
  * and is claimed by no other Concat. This runs before code, so their
- * kernels are never generated; make_slots confirms each (a producer that
- * codegen turns extern afterwards leaves its result outside the arena). */
+ * kernels are never generated; layout_views then places the parts. */
 static aicc_status mark_views(aicc_cbuild *b) {
-  int max_in = 1;
-  for (int i = 0; i < b->n_nodes; i++)
-    if (b->g->nodes.data[i]->n_inputs > max_in) max_in = b->g->nodes.data[i]->n_inputs;
-  bool *claimed = calloc(b->n_values ? b->n_values : 1, sizeof *claimed);
-  int64_t *off = malloc(sizeof *off * (size_t)max_in);
-  if (!claimed || !off) {
+  size_t nv = b->n_values ? b->n_values : 1;
+  b->view_of = AICC_ARENA_ARRAY(&b->mem, int64_t, nv);
+  b->view_off = AICC_ARENA_ARRAY(&b->mem, int64_t, nv);
+  b->view_strides = AICC_ARENA_ARRAY(&b->mem, int64_t *, nv);
+  bool *claimed = calloc(nv, sizeof *claimed);
+  if (!b->view_of || !b->view_off || !b->view_strides || !claimed) {
     free(claimed);
-    free(off);
     return NOMEM();
   }
+  for (uint32_t v = 0; v < b->n_values; v++) b->view_of[v] = -1;
   for (size_t u = 0; u < b->units.len; u++) {
     aicc_cunit *cu = &b->units.data[u];
     if (!cu->is_kernel || cu->n_nodes != 1) continue;
     const aicc_node *nd = b->g->nodes.data[cu->nodes[0]];
-    if (!concat_ranges(nd, off) || b->graph_out[nd->outputs[0]->id]) continue;
+    if (concat_axis(nd) < 0 || b->graph_out[nd->outputs[0]->id]) continue;
     bool ok = true;
     for (int i = 0; i < nd->n_inputs && ok; i++) {
       uint32_t v = nd->inputs[i]->id;
-      int32_t p = b->producer[v];
-      const aicc_cunit *pu =
-          p >= 0 && !b->skip[p] && b->unit_of[p] >= 0 ? &b->units.data[b->unit_of[p]] : NULL;
-      ok = pu && (pu->is_kernel || pu->is_view) && !b->graph_out[v] && !claimed[v];
+      ok = runs_code_or_view(unit_of_node(b, b->producer[v])) && !b->graph_out[v] && !claimed[v];
       for (int j = 0; j < i && ok; j++) ok = nd->inputs[j]->id != v;
     }
     if (!ok) continue;
@@ -88,8 +84,121 @@ static aicc_status mark_views(aicc_cbuild *b) {
     cu->is_kernel = false;
     cu->is_view = true;
   }
-  free(off);
   free(claimed);
+  return NULL;
+}
+
+/* Whether every unit that reads or writes part v runs code or is a view,
+ * and every parameter buffer for v has v's rank and dims (so strides can
+ * say where its elements are). */
+static bool part_can_stride(const aicc_cbuild *b, uint32_t v, const aicc_type *t) {
+  if (!runs_code_or_view(unit_of_node(b, b->producer[v]))) return false;
+  for (int c = 0; c < b->n_consumers[v]; c++)
+    if (!runs_code_or_view(unit_of_node(b, b->consumers[v][c]))) return false;
+  for (size_t u = 0; u < b->units.len; u++) {
+    const aicc_cunit *cu = &b->units.data[u];
+    for (int p = 0; cu->k && p < cu->n_params; p++) {
+      if (cu->params[p] != v) continue;
+      const aicc_loop_buffer *buf = cu->k->params[p];
+      if (buf->rank != t->rank) return false;
+      for (int d = 0; d < t->rank; d++) {
+        int64_t e;
+        if (!aicc_loop_expr_is_int_const(buf->shape[d], &e) || e != t->dims[d].size) return false;
+      }
+    }
+  }
+  return true;
+}
+
+/* Gives every parameter buffer for v the strides st (NULL: dense). */
+static aicc_status stride_part(aicc_cbuild *b, uint32_t v, const int64_t *st) {
+  for (size_t u = 0; u < b->units.len; u++) {
+    const aicc_cunit *cu = &b->units.data[u];
+    for (int p = 0; cu->k && p < cu->n_params; p++)
+      if (cu->params[p] == v && !aicc_loop_buffer_set_strides(b->lc, cu->k->params[p], st))
+        return NOMEM();
+  }
+  return NULL;
+}
+
+/* Places the parts of each marked Concat, outermost first: part i starts
+ * at the output's element [0.., at_i, 0..] (at_i: the sizes before it
+ * along the axis) and has the output's strides. When a dim before the axis
+ * is over 1 (or the output is itself strided) the parts are not
+ * contiguous: then every kernel that reads or writes a part indexes it
+ * with those strides, and a part that an extern step reads keeps its
+ * Concat a kernel. So does a part not 64-byte aligned. */
+static aicc_status layout_views(aicc_cbuild *b) {
+  for (size_t u = b->units.len; u-- > 0;) {
+    aicc_cunit *cu = &b->units.data[u];
+    if (!cu->is_view) continue;
+    const aicc_node *nd = b->g->nodes.data[cu->nodes[0]];
+    uint32_t out = nd->outputs[0]->id;
+    const aicc_type *t = &nd->outputs[0]->type;
+    int axis = concat_axis(nd);
+    int64_t elem = (int64_t)aicc_dtype_storage_bytes(t->dtype, 1), outer = 1;
+    int64_t *st = b->view_strides[out];
+    if (!st) {
+      st = AICC_ARENA_ARRAY(&b->mem, int64_t, t->rank);
+      if (!st) return NOMEM();
+      for (int d = t->rank; d-- > 0;) st[d] = d + 1 < t->rank ? st[d + 1] * t->dims[d + 1].size : 1;
+    }
+    for (int d = 0; d < axis; d++) outer *= t->dims[d].size;
+    bool strided = b->view_strides[out] || outer > 1;
+    bool ok = true;
+    int64_t at = 0;
+    for (int i = 0; i < nd->n_inputs && ok; i++) {
+      const aicc_value *v = nd->inputs[i];
+      ok = (at * st[axis] * elem) % AICC_MEMPLAN_ALIGN == 0 &&
+           (!strided || part_can_stride(b, v->id, &v->type));
+      at += v->type.dims[axis].size;
+    }
+    if (!ok) {
+      cu->is_view = false;
+      cu->is_kernel = true;
+      continue;
+    }
+    at = 0;
+    for (int i = 0; i < nd->n_inputs; i++) {
+      uint32_t v = nd->inputs[i]->id;
+      b->view_of[v] = out;
+      b->view_off[v] = at * st[axis] * elem;
+      at += nd->inputs[i]->type.dims[axis].size;
+      if (!strided) continue;
+      b->view_strides[v] = st;
+      AICC_TRY(stride_part(b, v, st));
+    }
+  }
+  return NULL;
+}
+
+/* After code: codegen may have turned units extern since. When a part is
+ * then no kernel result, or an extern step reads a strided part, every
+ * Concat becomes a kernel again and every part dense (true: the code must
+ * be generated again). */
+static aicc_status views_hold(aicc_cbuild *b, bool *hold) {
+  *hold = true;
+  for (size_t u = 0; u < b->units.len && *hold; u++) {
+    const aicc_cunit *cu = &b->units.data[u];
+    if (!cu->is_view) continue;
+    const aicc_node *nd = b->g->nodes.data[cu->nodes[0]];
+    for (int i = 0; i < nd->n_inputs && *hold; i++) {
+      uint32_t v = nd->inputs[i]->id;
+      *hold = runs_code_or_view(unit_of_node(b, b->producer[v])) &&
+              (!b->view_strides[v] || part_can_stride(b, v, &nd->inputs[i]->type));
+    }
+  }
+  if (*hold) return NULL;
+  for (size_t u = 0; u < b->units.len; u++)
+    if (b->units.data[u].is_view) {
+      b->units.data[u].is_view = false;
+      b->units.data[u].is_kernel = true;
+    }
+  for (uint32_t v = 0; v < b->n_values; v++) {
+    if (b->view_strides[v]) AICC_TRY(stride_part(b, v, NULL));
+    b->view_strides[v] = NULL;
+    b->view_of[v] = -1;
+  }
   return NULL;
 }
 
@@ -196,33 +305,18 @@ static void add_extern_op(aicc_rt_plan *plan, const char *op) {
   memcpy(plan->extern_ops + len, op, n + 1);
 }
 
-/* Confirms in-place Concat cu now that its inputs have their places: when
- * every input is in the arena, each lives inside the output (view_of,
- * view_off), which is in the arena; else (a producer became extern) the
- * Concat runs as an extern step. */
-static aicc_status place_view(aicc_cbuild *b, aicc_cunit *cu) {
+/* The output of in-place Concat cu lives in the arena, its parts inside it
+ * (layout_views); they are kernel results there (views_hold). */
+static aicc_status place_view(aicc_cbuild *b, const aicc_cunit *cu) {
   const aicc_node *nd = b->g->nodes.data[cu->nodes[0]];
-  int64_t *off = malloc(sizeof *off * ((size_t)nd->n_inputs + 1));
-  if (!off) return NOMEM();
-  bool ok = concat_ranges(nd, off);
-  for (int i = 0; i < nd->n_inputs && ok; i++) {
-    uint32_t v = nd->inputs[i]->id;
-    ok = b->plan->slots[v].loc == AICC_RT_LOC_ARENA && b->view_of[v] < 0;
-  }
-  uint32_t out = nd->outputs[0]->id;
-  if (ok) {
-    for (int i = 0; i < nd->n_inputs; i++) {
-      b->view_of[nd->inputs[i]->id] = out;
-      b->view_off[nd->inputs[i]->id] = off[i];
-    }
-    b->plan->slots[out].loc = AICC_RT_LOC_ARENA;
-    b->plan->slots[out].in_place = true;
-    b->plan->views++;
-  } else {
-    cu->is_view = false;
-    cu->reason = "a Concat planned in place whose inputs are not all kernel results";
-  }
-  free(off);
+  for (int i = 0; i < nd->n_inputs; i++)
+    if (b->plan->slots[nd->inputs[i]->id].loc != AICC_RT_LOC_ARENA)
+      return aicc_errorf(AICC_ERR_INTERNAL, "Concat '%s' in place: part '%s' is not in the arena",
+                         nd->name, nd->inputs[i]->name);
+  aicc_rt_slot *sl = &b->plan->slots[nd->outputs[0]->id];
+  sl->loc = AICC_RT_LOC_ARENA;
+  sl->in_place = true;
+  b->plan->views++;
   return NULL;
 }
 
@@ -231,10 +325,7 @@ static aicc_status make_slots(aicc_cbuild *b) {
   const aicc_graph *g = b->g;
   plan->n_slots = b->n_values;
   plan->slots = AICC_ARENA_ARRAY(&plan->mem, aicc_rt_slot, b->n_values ? b->n_values : 1);
-  b->view_of = AICC_ARENA_ARRAY(&b->mem, int64_t, b->n_values ? b->n_values : 1);
-  b->view_off = AICC_ARENA_ARRAY(&b->mem, int64_t, b->n_values ? b->n_values : 1);
-  if (!plan->slots || !b->view_of || !b->view_off) return NOMEM();
-  for (uint32_t v = 0; v < b->n_values; v++) b->view_of[v] = -1;
+  if (!plan->slots) return NOMEM();
   for (size_t i = 0; i < g->inputs.len; i++) {
     const aicc_value *v = g->inputs.data[i];
     aicc_rt_slot *sl = &plan->slots[v->id];
@@ -272,8 +363,10 @@ static aicc_status make_slots(aicc_cbuild *b) {
       int32_t u = b->unit_of[i];
       if (u < 0) continue;
       aicc_cunit *cu = &b->units.data[u];
-      if (cu->is_view) AICC_TRY(place_view(b, cu));
-      if (cu->is_view) continue;
+      if (cu->is_view) {
+        AICC_TRY(place_view(b, cu));
+        continue;
+      }
       if (!cu->is_kernel) {
         bool used = b->graph_out[v->id] || b->n_consumers[v->id] > 0;
         sl->loc = used ? AICC_RT_LOC_HEAP : AICC_RT_LOC_NONE;
@@ -490,7 +583,14 @@ aicc_status aicc_compile_build_plan(aicc_cbuild *b) {
   char *src = NULL;
   size_t len = 0;
   AICC_TRY(mark_views(b));
+  AICC_TRY(layout_views(b));
   AICC_TRY(emit_code(b, &src, &len));
+  bool hold;
+  AICC_TRY(views_hold(b, &hold));
+  if (!hold) {
+    free(src);
+    AICC_TRY(emit_code(b, &src, &len));
+  }
   plan->source = src;
   plan->source_len = len;
   if (b->prog->opt.dump_loops) aicc_compile_dump(b, b->prog->opt.dump_loops);

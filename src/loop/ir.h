@@ -74,12 +74,17 @@ struct aicc_loop_expr {
 
 /* A named, typed multi-dimensional buffer handle. Shape entries are
  * expressions (constants or variables such as N). Not interned: each
- * aicc_loop_buffer_create gives a distinct buffer. */
+ * aicc_loop_buffer_create gives a distinct buffer. strides: NULL for the
+ * dense row-major layout; else, for a parameter that lies inside a larger
+ * tensor (a part of a Concat planned in place), the elements between
+ * neighbours along each dim. Only code generation reads them: the IR
+ * indexes buffers by dims and never depends on the layout. */
 struct aicc_loop_buffer {
   const char *name;
   aicc_dtype type;
   int rank;
   const aicc_loop_expr **shape;
+  const int64_t *strides;
 };
 
 typedef enum aicc_loop_for_kind {
@@ -209,6 +214,11 @@ const aicc_loop_buffer *aicc_loop_buffer_create(aicc_loop_ctx *ctx, const char *
 /* The elements of buf: the product of its dims, 0 when a dim is not a
  * non-negative constant or the product passes 2^62. */
 int64_t aicc_loop_buffer_numel(const aicc_loop_buffer *buf);
+/* Sets buf's strides (a copy of buf->rank entries in ctx's arena; NULL:
+ * dense again). buf must be a parameter whose every user agrees. False
+ * when out of memory. */
+bool aicc_loop_buffer_set_strides(aicc_loop_ctx *ctx, const aicc_loop_buffer *buf,
+                                  const int64_t *strides);
 
 const aicc_loop_stmt *aicc_loop_for(aicc_loop_ctx *ctx, const aicc_loop_expr *var,
                                     const aicc_loop_expr *min, const aicc_loop_expr *extent,

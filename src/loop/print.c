@@ -249,6 +249,9 @@ static void print_func(sbuf *b, const aicc_loop_func *f) {
     if (p->buf) {
       put(b, "%s: ", p->buf->name);
       print_type_shape(b, p->buf->type, p->buf->rank, p->buf->shape);
+      for (int d = 0; p->buf->strides && d < p->buf->rank; d++)
+        put(b, "%s%" PRId64 "%s", d ? ", " : " strides [", p->buf->strides[d],
+            d + 1 == p->buf->rank ? "]" : "");
     } else {
       put(b, "%s: %s", p->var->v.name, aicc_dtype_text(p->var->type));
     }

@@ -24,6 +24,20 @@ const aicc_loop_buffer *aicc_loop_buffer_create(aicc_loop_ctx *ctx, const char *
   return b;
 }
 
+bool aicc_loop_buffer_set_strides(aicc_loop_ctx *ctx, const aicc_loop_buffer *buf,
+                                  const int64_t *strides) {
+  aicc_loop_buffer *b = (aicc_loop_buffer *)buf; /* buffers live in ctx's arena, mutable */
+  if (!strides) {
+    b->strides = NULL;
+    return true;
+  }
+  int64_t *s = AICC_ARENA_ARRAY(aicc_loop_ctx_arena(ctx), int64_t, b->rank ? b->rank : 1);
+  if (!s) return false;
+  memcpy(s, strides, sizeof *s * (size_t)b->rank);
+  b->strides = s;
+  return true;
+}
+
 int64_t aicc_loop_buffer_numel(const aicc_loop_buffer *buf) {
   int64_t n = 1, e;
   for (int d = 0; d < buf->rank; d++) {

@@ -299,8 +299,8 @@ def concat_models(path_in_place, path_kept, batch):
     """Two models of MatMuls (kernels) and Concats, and their numpy outputs.
 
     in place: a, b, d = x @ w1, x @ w2, x @ w3 ([batch, 16, 8]); e = concat(concat(a, b),
-    d) on axis 1, then w = ((e @ w4) @ w5) @ w6 and z = a + d. At batch 1 both Concats
-    are planned in place (a, b, d written into e's memory) and z reads a and d after
+    d) on axis 1, then w = ((e @ w4) @ w5) @ w6 and z = a + d. Both Concats are
+    planned in place (a, b, d written into e's memory) and z reads a and d after
     e's last use, while w's intermediates are planned: a, b, d must stay live.
     kept: concats that must be copied: the same value twice, a graph input, and
     parts of 5 x 8 floats (160 bytes: not 64-byte aligned)."""
@@ -334,10 +334,10 @@ def concat_models(path_in_place, path_kept, batch):
 
 @case
 def concat_in_place(aicc, tmp):
-    """A Concat whose inputs are consecutive ranges of its output (batch 1)
-    has no step: its inputs are written into its memory; the outputs match
-    numpy at batch 1 and 2, at 1 and 2 threads. Concats that cannot be views
-    are kept (and still right)."""
+    """A Concat of kernel results has no step: its inputs are written into
+    its memory (consecutive ranges at batch 1, strided ones at batch 2); the
+    outputs match numpy at batch 1 and 2, at 1 and 2 threads. Concats that
+    cannot be views are kept (and still right)."""
     cache = os.path.join(tmp, "cache")
     for batch in (1, 2):
         mi, mk = os.path.join(tmp, f"in{batch}.onnx"), os.path.join(tmp, f"kept{batch}.onnx")
@@ -345,7 +345,7 @@ def concat_in_place(aicc, tmp):
         write_input(os.path.join(tmp, f"x{batch}"), 0, x)
         write_input(os.path.join(tmp, f"xv{batch}"), 0, x)
         write_input(os.path.join(tmp, f"xv{batch}"), 1, v, "v")
-        for m, ins, want, views in ((mi, f"x{batch}", want_in, 2 if batch == 1 else 0),
+        for m, ins, want, views in ((mi, f"x{batch}", want_in, 2),
                                     (mk, f"xv{batch}", want_kept, 0)):
             for t in ("1", "2"):
                 out = os.path.join(tmp, f"out{batch}{t}")
@@ -363,6 +363,11 @@ def concat_in_place(aicc, tmp):
             loops = open(os.path.join(d, "loops.txt")).read()
             assert loops.count("(Concat): its inputs are written into") == views, loops
             assert st["kernels"] == len(re.findall(r"^kernel k\d+:", loops, re.M)), st
+            # at batch 2 the parts are strided: each kernel that writes or reads
+            # a, b or d indexes it with e's strides (48 x 8 floats per image)
+            src = open(os.path.join(d, "kernels.c")).read()
+            strided = len(re.findall(r"^// func .*: f32\[2, 16, 8\] strides \[384, 8, 1\]", src, re.M))
+            assert strided == (4 if batch == 2 and views else 0), (m, strided)
     r = run(aicc, "bench", os.path.join(tmp, "in1.onnx"), "--engine", "compiled", "--iters", "2",
             "--cache-dir", cache)
     mt = COMPILED_LINE.search(r.stdout)
