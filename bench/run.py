@@ -219,13 +219,28 @@ SETTLE_S = 0.3
 
 def warm_runs(one_run_s):
     """Untimed runs of each fresh `aicc bench` process before its timed ones:
-    about 20 ms of runs, at least 3 and at most 50 (1 for runs over 0.5 s). A
-    new process's first runs page-fault its per-run output buffers (glibc
-    settles on reusing them after a few frees) and start the pool's threads;
-    onnxruntime's session lives in this process and is warm by then."""
+    about 100 ms of runs, at least 3 and at most 50 (1 for runs over 0.5 s). A
+    new process's first runs page-fault its buffers (outputs, kernel scratch)
+    and start the pool's threads, and a core that slept through the pause
+    between turns runs the first milliseconds slower: a 1024^3 sgemm's 4th
+    run after start still took 15 ms against 13.5 from the 6th on.
+    The peers warm up as long at the start of each of their turns (warm_up)."""
     if one_run_s > 0.5:
         return 1
-    return max(3, min(50, int(0.02 / max(one_run_s, 1e-6))))
+    return max(3, min(50, int(WARM_S / max(one_run_s, 1e-6))))
+
+
+WARM_S = 0.1
+
+
+def warm_up(call, least):
+    """Untimed calls at the start of a peer's turn, as aicc's `--warmup`
+    (warm_runs): about WARM_S of them, at least `least`, at most 50."""
+    t0 = time.perf_counter()
+    for i in range(50):
+        call()
+        if i + 1 >= least and time.perf_counter() - t0 >= WARM_S:
+            break
 
 
 def interleaved(side_a, side_b, total, rounds):
@@ -280,7 +295,7 @@ def sgemm_cases(args, blas, aicc, work, threads_list, peak):
             blas.threads(t)
 
             def blas_side(cnt):
-                blas.sgemm(a, b, c)  # warm again each round, as aicc_side does
+                warm_up(lambda: blas.sgemm(a, b, c), 1)  # each round, as aicc_side does
                 out = []
                 for _ in range(cnt):
                     t0 = time.perf_counter()
@@ -374,8 +389,7 @@ def compare(args, aicc, model, ds, feeds_arr, t, out_dir, row, cold=False):
     def ort_side(cnt):
         # warm again each round, as aicc_side's `--warmup`: the first call
         # after the aicc process ran finds cold caches (tens of µs on a layer)
-        sess.run(None, feeds)
-        sess.run(None, feeds)
+        warm_up(lambda: sess.run(None, feeds), 2)
         out = []
         for _ in range(cnt):
             t0 = time.perf_counter()
@@ -916,10 +930,11 @@ def reading_section(res):
         "OpenBLAS from Python (`time.perf_counter` around `InferenceSession.run` / the ctypes "
         "call), which adds some microseconds per call: it matters only for the zoo's smallest "
         "models (bert, gpt2, lstm run in well under a millisecond)."
-        + (" Both sides make untimed calls at the start of every round (aicc through "
-           "`--warmup`, about 20 ms of runs, 3 to 50, in its fresh process): the first call "
-           "after the other side ran finds cold caches, and a new process's first runs "
-           "page-fault their output buffers."
+        + (" Both sides make untimed calls at the start of every round, about 100 ms of "
+           "them (aicc through `--warmup`, 3 to 50 runs, in its fresh process; the peer 1 or 2 "
+           "to 50 calls): the first call after the other side ran finds cold caches and a "
+           "core that slept through the pause, and a new process's first runs page-fault "
+           "their buffers."
            if res.get("warm_each_round") else ""),
         "- M = 1 (GPT-2 decode) is a matrix-vector product, bound by memory, not FMAs; "
         "OpenBLAS 0.3.21 runs its general blocked GEMM path for it (packing the weights on "
@@ -1152,8 +1167,10 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="build folder (aicc, zoo)")
     ap.add_argument("--out", default=HERE, help="where RESULTS.md and results.png go")
     ap.add_argument("--runs", type=int, default=20, help="runs per median (default 20)")
-    ap.add_argument("--rounds", type=int, default=4,
-                    help="interleaving rounds: aicc and the peer alternate this often (default 4)")
+    ap.add_argument("--rounds", type=int, default=8,
+                    help="interleaving rounds: aicc and the peer alternate this often (default "
+                         "8: a burst of the host's noise then hits a few of each side's samples, "
+                         "not half of one side's)")
     ap.add_argument("--budget", type=float, default=30,
                     help="seconds of aicc runs per case before runs are cut below --runs")
     ap.add_argument("--threads", default="1,2", help="thread counts (default 1,2)")
