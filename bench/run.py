@@ -217,6 +217,9 @@ def plan_runs(one_run_s, runs, budget_s):
 SETTLE_S = 0.3
 
 
+WARM_S = 0.1  # seconds of untimed runs at the start of each side's turn
+
+
 def warm_runs(one_run_s):
     """Untimed runs of each fresh `aicc bench` process before its timed ones:
     about 100 ms of runs, at least 3 and at most 50 (1 for runs over 0.5 s). A
@@ -228,9 +231,6 @@ def warm_runs(one_run_s):
     if one_run_s > 0.5:
         return 1
     return max(3, min(50, int(WARM_S / max(one_run_s, 1e-6))))
-
-
-WARM_S = 0.1
 
 
 def warm_up(call, least):

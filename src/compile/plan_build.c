@@ -4,12 +4,13 @@
  * later steps read get offsets in one arena, planned over lifetimes counted
  * in steps (a fused kernel reads all its inputs at its one step), with the
  * greedy-by-size assignment of passes/memplan.h. Extern results and graph
- * outputs are tensors each run holds. A Concat whose inputs are consecutive
- * ranges of its output (channels at batch 1) is planned in place: its
- * inputs live inside its output's memory and it has no step. */
+ * outputs are tensors each run holds. A Concat of kernel results is planned
+ * in place: its inputs live inside its output's memory (at its strides
+ * when they are not consecutive ranges of it) and it has no step. */
 #include "compile/compile.h"
 
 #include "codegen/codegen.h"
+#include "ops/util.h"
 #include "passes/memplan.h"
 
 #include <stdlib.h>
@@ -141,7 +142,9 @@ static aicc_status layout_views(aicc_cbuild *b) {
     if (!st) {
       st = AICC_ARENA_ARRAY(&b->mem, int64_t, t->rank);
       if (!st) return NOMEM();
-      for (int d = t->rank; d-- > 0;) st[d] = d + 1 < t->rank ? st[d + 1] * t->dims[d + 1].size : 1;
+      int64_t dims[AICC_MAX_RANK];
+      for (int d = 0; d < t->rank; d++) dims[d] = t->dims[d].size;
+      aicc_strides(dims, t->rank, st);
     }
     for (int d = 0; d < axis; d++) outer *= t->dims[d].size;
     bool strided = b->view_strides[out] || outer > 1;
@@ -316,7 +319,7 @@ static aicc_status place_view(aicc_cbuild *b, const aicc_cunit *cu) {
   aicc_rt_slot *sl = &b->plan->slots[nd->outputs[0]->id];
   sl->loc = AICC_RT_LOC_ARENA;
   sl->in_place = true;
-  b->plan->views++;
+  b->plan->concats_in_place++;
   return NULL;
 }
 
@@ -409,6 +412,14 @@ static int32_t last_use(const aicc_cbuild *b, uint32_t v, int32_t first) {
   return last;
 }
 
+/* The outermost Concat output holding v (v itself when none); *at: v's
+ * byte offset in it. */
+static uint32_t view_root(const aicc_cbuild *b, uint32_t v, int64_t *at) {
+  *at = 0;
+  for (; b->view_of[v] >= 0; v = (uint32_t)b->view_of[v]) *at += b->view_off[v];
+  return v;
+}
+
 /* Arena values get offsets: each one not inside a Concat's output is a
  * buffer, live from its producer's step to its last use; one inside is at
  * its offset in the outermost such output, whose buffer is live from the
@@ -437,9 +448,8 @@ static aicc_status plan_arena(aicc_cbuild *b) {
   }
   for (uint32_t v = 0; v < b->n_values; v++) {
     if (b->view_of[v] < 0) continue;
-    int64_t r = v;
-    while (b->view_of[r] >= 0) r = b->view_of[r];
-    aicc_memplan_buf *root = &bufs[buf_of[r]];
+    int64_t at;
+    aicc_memplan_buf *root = &bufs[buf_of[view_root(b, v, &at)]];
     int32_t first = b->unit_of[b->producer[v]], last = last_use(b, v, first);
     if (first < root->first) root->first = first;
     if (last > root->last) root->last = last;
@@ -447,8 +457,8 @@ static aicc_status plan_arena(aicc_cbuild *b) {
   aicc_status st = aicc_memplan_assign(bufs, n, &plan->arena_bytes);
   for (uint32_t v = 0; v < b->n_values && !st; v++) {
     if (plan->slots[v].loc != AICC_RT_LOC_ARENA) continue;
-    int64_t r = v, at = 0;
-    for (; b->view_of[r] >= 0; r = b->view_of[r]) at += b->view_off[r];
+    int64_t at;
+    uint32_t r = view_root(b, v, &at);
     plan->slots[v].offset = bufs[buf_of[r]].offset + at;
   }
   free(bufs);

@@ -116,7 +116,7 @@ typedef struct aicc_rt_plan {
   AICC_VEC(aicc_model *) sub_models; /* of extern steps (owned) */
   /* Statistics. */
   int kernels, extern_steps;
-  int views; /* Concats planned in place (no step) */
+  int concats_in_place; /* Concats planned in place (no step) */
   char extern_ops[256];
   double compile_ms, cc_ms;
   bool cache_hit;

@@ -32,7 +32,7 @@ void aicc_rt_program_stats(aicc_rt_program *p, aicc_rt_stats *out) {
   if (l) {
     out->kernels = l->kernels;
     out->extern_steps = l->extern_steps;
-    out->concats_in_place = l->views;
+    out->concats_in_place = l->concats_in_place;
     memcpy(out->extern_ops, l->extern_ops, sizeof out->extern_ops);
     out->cache_hit = l->cache_hit;
     out->arena_bytes = l->arena_bytes;
